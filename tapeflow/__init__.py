@@ -1,0 +1,29 @@
+"""tapeflow: the TensorFlow 2 programming model, with PyTorch as the kernel library.
+
+`import tapeflow as tf` gives the `tf.*` namespace. This file only re-exports; the logic lives
+in the private modules named beside each import.
+"""
+__version__ = "0.1.0"
+
+# -- core -----------------------------------------------------------------------------------
+from tapeflow._core import nest  # noqa: F401
+from tapeflow._core.dtypes import (DType, as_dtype, bfloat16, bool, complex64, complex128,  # noqa: F401,A004
+                                   double, float16, float32, float64, half, int8, int16, int32,
+                                   int64, string, uint8, uint16, uint32, uint64)
+from tapeflow._core.errors import OperatorNotAllowedInGraphError  # noqa: F401
+from tapeflow._core.shape import Dimension, TensorShape  # noqa: F401
+from tapeflow._core.tensor import (Tensor, constant, convert_to_tensor, is_tensor,  # noqa: F401
+                                   register_tensor_conversion_function)
+from tapeflow._core.variable import (Variable, VariableAggregation,  # noqa: F401
+                                     VariableSynchronization)
+from tapeflow import errors, dtypes  # noqa: F401,E402
+
+newaxis = None
+
+# -- ops (each family re-exported from its module in tapeflow/ops/) ---------------------------
+from tapeflow import ops as _ops  # noqa: E402,F401  (registers ops, attaches operators)
+from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtract,  # noqa: F401,E402
+                               truediv, zeros_like)
+
+# -- autodiff ---------------------------------------------------------------------------------
+from tapeflow.autodiff.tape import GradientTape, UnconnectedGradients  # noqa: F401,E402

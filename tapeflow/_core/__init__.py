@@ -1,0 +1,1 @@
+"""Core types: dtypes, TensorShape, Tensor, Variable, devices, errors. Imports nothing above."""

@@ -1,0 +1,276 @@
+"""`tf.Variable`: mutable state that ops read as tensors and optimizers update.
+
+A variable owns a torch tensor. Reading it (`value()`, or using it in an op) gives an immutable
+`Tensor` snapshot; `assign*` validate first and only then swap in the new value, so a failed
+assign leaves the variable unchanged. Active recorders see every read and write (a tape watches
+trainable variables it sees read; a tf.function trace binds them into its graph).
+"""
+import itertools
+
+import torch
+
+from tapeflow._core import dtypes
+from tapeflow._core.context import current_device, state
+from tapeflow._core.errors import invalid_argument
+from tapeflow._core.shape import TensorShape, as_shape
+from tapeflow._core.tensor import (Reference, Tensor, _numpy_text, convert_to_tensor,
+                                   device_name, register_tensor_conversion_function, wrap)
+
+_uid = itertools.count()
+
+
+class VariableAggregation:
+    NONE, SUM, MEAN, ONLY_FIRST_REPLICA = 0, 1, 2, 3
+
+
+class VariableSynchronization:
+    AUTO, NONE, ON_WRITE, ON_READ = 0, 1, 2, 3
+
+
+class Variable:
+    """A tensor-valued, mutable state.
+
+    Args:
+        initial_value: a tensor-like value, or a callable returning one.
+        trainable: whether `GradientTape` watches it automatically.
+        name: the name (TF shows it as `name:0`).
+        dtype: convert the initial value to this dtype.
+        shape: the variable's static shape (`None` dims allow assigning other shapes).
+
+    Example:
+    >>> v = tf.Variable([[1.0], [2.0]])
+    >>> v.assign_add([[1.0], [1.0]])
+    """
+
+    _as_tensor_for_ops = True  # marks variables as tensor-like for the ops layer
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None, synchronization=None, aggregation=None,
+                 shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg (tf.Variable(initial_value=...)) must be "
+                             "specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype)
+        if isinstance(initial_value, Tensor) or isinstance(initial_value, Variable):
+            value = convert_to_tensor(initial_value)
+            if dtype is not None and value._dtype is not dtype:
+                from tapeflow._core.tensor import constant
+                value = constant(value.numpy(), dtype=dtype)
+        else:
+            value = convert_to_tensor(initial_value, dtype=dtype)
+        self._dtype = value._dtype
+        t = value._t
+        if not self._dtype is dtypes.string:
+            device = current_device()
+            t = t.to(device) if t.device != device else t
+        self._t = t
+        self._shape = TensorShape._from_sizes(t.shape) if shape is None else as_shape(shape)
+        if not self._shape.is_compatible_with(t.shape):
+            raise ValueError(f"The initial value's shape ({TensorShape(t.shape)}) is not "
+                             f"compatible with the explicitly supplied `shape` argument "
+                             f"({self._shape}).")
+        self._trainable = True if trainable is None else bool(trainable)
+        if synchronization == VariableSynchronization.ON_READ and trainable is None:
+            self._trainable = False
+        self._name = (name or "Variable") if not (name or "").endswith(":0") else name[:-2]
+        self._constraint = constraint
+        self._aggregation = aggregation
+        self._synchronization = synchronization
+        self._uid = next(_uid)
+
+    # -- reading -------------------------------------------------------------------------------
+    def value(self):
+        """The current value as a `Tensor` (what ops see when given the variable)."""
+        out = wrap(self._t, self._dtype) if self._dtype is not dtypes.string else \
+            Tensor(self._t, self._dtype)
+        if state.recorders:
+            for r in state.recorders:
+                out = r.read_variable(self, out)
+        return out
+
+    def read_value(self):
+        return self.value()
+
+    def numpy(self):
+        return Tensor(self._t.clone() if self._dtype is not dtypes.string else self._t.copy(),
+                      self._dtype).numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        return Tensor(self._t, self._dtype).__array__(dtype)
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._t.ndim
+
+    @property
+    def name(self):
+        return self._name + ":0"
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @property
+    def device(self):
+        return device_name(self._t.device if self._dtype is not dtypes.string
+                           else torch.device("cpu"))
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def initial_value(self):
+        return self.value()
+
+    def ref(self):
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __hash__(self):
+        raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
+
+    def __repr__(self):
+        return (f"<tf.Variable '{self.name}' shape={self._shape} dtype={self._dtype.name}, "
+                f"numpy={_numpy_text(Tensor(self._t, self._dtype), is_repr=True)}>")
+
+    __str__ = __repr__
+
+    def __bool__(self):
+        return bool(self.value())
+
+    def __float__(self):
+        return float(self.value())
+
+    def __int__(self):
+        return int(self.value())
+
+    def __index__(self):
+        return self.value().__index__()
+
+    def __len__(self):
+        return len(self.value())
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __format__(self, spec):
+        return format(self.value(), spec)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        v = Variable(Tensor(self._t.clone(), self._dtype), trainable=self._trainable,
+                     name=self._name, shape=self._shape)
+        memo[id(self)] = v
+        return v
+
+    # -- writing -------------------------------------------------------------------------------
+    def _checked(self, value, op_name):
+        """`value` as a tensor this variable can hold; raises (leaving the variable untouched)
+        when its dtype or shape does not fit."""
+        t = convert_to_tensor(value, dtype=self._dtype)
+        if not self._shape.is_compatible_with(t._t.shape):
+            if op_name == "AssignVariableOp":
+                raise ValueError(
+                    f"Cannot assign value to variable ' {self.name}': Shape mismatch.The "
+                    f"variable shape {self._shape}, and the assigned value shape "
+                    f"{TensorShape(t._t.shape)} are incompatible.")
+            raise invalid_argument(
+                f"Cannot update variable with shape {list(self._t.shape)} using a Tensor with "
+                f"shape {list(t._t.shape)}, shapes must be equal.", op_name)
+        return t
+
+    def _write(self, new, kind):
+        for r in state.recorders:
+            if r.assign_variable(self, new, kind):
+                return
+        t = new._t
+        if t.device != self._t.device and self._dtype is not dtypes.string:
+            t = t.to(self._t.device)
+        self._t = t
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Sets the variable to `value` (same dtype and a compatible shape)."""
+        self._write(self._checked(value, "AssignVariableOp"), "assign")
+        return self if read_value else None
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        delta = self._checked(delta, "AssignAddVariableOp")
+        self._write(_apply(torch.add, self, delta), "assign_add")
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        delta = self._checked(delta, "AssignSubVariableOp")
+        self._write(_apply(torch.sub, self, delta), "assign_sub")
+        return self if read_value else None
+
+    def _assign_slice(self, key, value):
+        from tapeflow._core.indexing import parse_key, scatter_into
+        spec = parse_key(key, tuple(self._t.shape))
+        value = convert_to_tensor(value, dtype=self._dtype)
+        try:
+            new = scatter_into(self._t, spec, value._t)
+        except RuntimeError as e:
+            raise invalid_argument(str(e).split("\n")[0], "ResourceStridedSliceAssign") from None
+        self._write(wrap(new, self._dtype), "assign")
+        return self
+
+    def __getitem__(self, key):
+        return SlicedVariable(self, key)
+
+    def _as_tensor(self, dtype=None):
+        v = self.value()
+        if dtype is not None and dtype is not self._dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Variable "
+                             f"with dtype {self._dtype.name}: {self!r}")
+        return v
+
+
+def _apply(fn, var, delta):
+    return wrap(fn(var._t, delta._t), var._dtype)
+
+
+class SlicedVariable(Tensor):
+    """What `v[...]` returns: a tensor (the slice's value) that can also be assigned to, so
+    `v[0, 0].assign(3.0)` updates the variable as in TF."""
+
+    __slots__ = ("_variable", "_key")
+
+    def __init__(self, variable, key):
+        sliced = variable.value()[key]  # Tensor.__getitem__ (attached by tapeflow.ops)
+        super().__init__(sliced._t, sliced._dtype)
+        self._variable = variable
+        self._key = key
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        return self._variable._assign_slice(self._key, value)
+
+
+register_tensor_conversion_function(Variable, lambda v, dtype=None: v._as_tensor(dtype))

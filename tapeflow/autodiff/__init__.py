@@ -1,0 +1,1 @@
+"""Reverse-mode autodiff: GradientTape and friends."""
