@@ -22,7 +22,7 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.context import current_device, record, state
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap
 
 REGISTRY = {}
 
@@ -67,6 +67,14 @@ def define(name, differentiable=True):
 def error(message, op):
     """InvalidArgumentError with the text TF's eager runtime gives, ending in `[Op:Name]`."""
     return InvalidArgumentError(None, None, f"{message} [Op:{op.name}] name: ")
+
+
+def kernel_error(message, op, device, name_suffix=True):
+    """InvalidArgumentError worded as TF's kernels word it: the message is prefixed with the
+    wrapped function node on `device` (a torch device) and ends in `[Op:Name]`."""
+    text = (f"{{{{function_node __wrapped__{op.name}_device_{device_name(device)}}}}} "
+            f"{message} [Op:{op.name}]" + (" name: " if name_suffix else ""))
+    return InvalidArgumentError(None, None, text)
 
 
 def execute(op, kernel, inputs, attrs=()):
