@@ -66,9 +66,7 @@ class DType:
             return ml_dtypes.finfo(self.as_numpy_dtype)
         if self.is_integer:
             return np.iinfo(self.as_numpy_dtype)
-        if self.is_bool:
-            return _BoolLimits
-        raise TypeError(f"Cannot find minimum value of {self}.")
+        raise TypeError(f"Cannot find minimum value of {self} with type {self}.")
 
     def is_compatible_with(self, other):
         return as_dtype(other) is self
@@ -99,11 +97,6 @@ class DType:
         return as_dtype, (self.name,)
 
 
-class _BoolLimits:
-    min = False
-    max = True
-
-
 def _d(name, torch_dtype, numpy_type, size, kind, enum):
     return DType(name, torch_dtype, numpy_type, size, kind, enum)
 
@@ -131,8 +124,7 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update(half=float16, double=float64)
 FROM_TORCH = {d.torch: d for d in ALL if d.torch is not None}
 _BY_NUMPY = {np.dtype(d.as_numpy_dtype): d for d in ALL if d is not string}
-_BY_PYTHON = {float: float32, int: int32, complex: complex128, str: string, bytes: string,
-              builtins.bool: bool}
+_BY_PYTHON = {float: float32, builtins.bool: bool}  # exactly the Python types TF accepts
 
 FLOATING = (float16, bfloat16, float32, float64)
 INTEGER = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
@@ -153,6 +145,8 @@ def as_dtype(type_value):
             return d
     elif isinstance(type_value, type) and type_value in _BY_PYTHON:
         return _BY_PYTHON[type_value]
+    elif type_value in (int, complex, str, bytes):
+        pass
     else:
         try:
             npd = np.dtype(type_value)

@@ -110,19 +110,15 @@ class Tensor:
                 f"numpy={_numpy_text(self, is_repr=True)}>")
 
     def __format__(self, spec):
-        if self.ndim == 0:
+        if spec and self.ndim == 0:
             return format(self.numpy(), spec)
         return format(str(self), spec)
 
     # -- Python protocols ---------------------------------------------------------------------
     def __bool__(self):
         self._require_value("bool")
-        if self._dtype is dtypes.string:
-            return bool(self._t)
-        if self._t.numel() != 1:
-            raise ValueError("The truth value of an array with more than one element is "
-                             "ambiguous. Use a.any() or a.all()")
-        return bool(self._t)
+        a = self.numpy()
+        return bool(a) if np.ndim(a) == 0 or a.size > 1 else bool(a.size and a.reshape(-1)[0])
 
     def __len__(self):
         if self.ndim == 0:
@@ -134,29 +130,21 @@ class Tensor:
             raise TypeError("Cannot iterate over a scalar tensor.")
         return (self[i] for i in range(self._t.shape[0]))
 
+    # Python scalar conversions follow NumPy's rules on the value, as TF's do.
     def __float__(self):
         self._require_value("float")
-        return float(self._scalar())
+        return float(self.numpy())
 
     def __int__(self):
         self._require_value("int")
-        return int(self._scalar())
+        return int(self.numpy())
 
     def __index__(self):
-        if not self._dtype.is_integer:
-            raise TypeError(f"Only integer tensors can be used as indices, got {self._dtype}.")
-        return int(self)
+        self._require_value("int")
+        return self.numpy().__index__()
 
     def __complex__(self):
-        return complex(self._scalar())
-
-    def _scalar(self):
-        a = self.numpy()
-        if isinstance(a, np.ndarray):
-            if a.size != 1:
-                raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
-            a = a.reshape(())[()]
-        return a
+        return complex(self.numpy())
 
     def _require_value(self, what):
         if self._is_symbolic():
@@ -166,7 +154,8 @@ class Tensor:
                 "Use tf.cond or tf.while_loop for control flow that depends on tensor values, "
                 "or tf.config.run_functions_eagerly(True) to debug.")
 
-    __hash__ = None
+    def __hash__(self):
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __setitem__(self, key, value):
         raise TypeError(f"'{type(self).__name__}' object does not support item assignment")
@@ -212,11 +201,13 @@ class Reference:
 def _numpy_text(tensor, is_repr=False):
     if tensor._is_symbolic():
         return "<symbolic>"
-    a = tensor._numpy_array()
-    if a.ndim == 0:
-        text = str(a[()])
+    a = tensor.numpy()
+    if not is_repr:
+        text = str(a)
+    elif np.isscalar(a) and not isinstance(a, bytes):
+        text = repr(a.item())  # TF shows `numpy=3.0`, not `np.float32(3.0)`
     else:
-        text = repr(a) if is_repr else str(a)
+        text = repr(a)
     if "\n" in text:
         text = "\n" + text
     return text
@@ -302,14 +293,14 @@ def _check_python_value_fits(value, dtype):
     bad = False
     if isinstance(value, (str, bytes)):
         bad = dtype is not dtypes.string
-    elif isinstance(value, bool):
-        bad = False
+    elif isinstance(value, (bool, np.bool_)):
+        bad = not (dtype.is_bool or dtype.is_integer or dtype.is_floating)
     elif isinstance(value, float) and not isinstance(value, np.generic):
         bad = dtype.is_integer or dtype.is_bool
     elif isinstance(value, complex):
         bad = not dtype.is_complex
     elif isinstance(value, numbers.Number):
-        bad = dtype is dtypes.string
+        bad = dtype is dtypes.string or (dtype.is_bool and not isinstance(value, np.generic))
     if bad:
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
 
