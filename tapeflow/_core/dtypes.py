@@ -145,7 +145,7 @@ def as_dtype(type_value):
             return d
     elif isinstance(type_value, type) and type_value in _BY_PYTHON:
         return _BY_PYTHON[type_value]
-    elif type_value in (int, complex, str, bytes):
+    elif any(type_value is t for t in (int, complex, str, bytes)):
         pass
     else:
         try:
