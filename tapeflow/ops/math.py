@@ -47,7 +47,9 @@ SUM = define("Sum")
 
 
 def _sum_kernel(t, axes, keepdims):
-    return torch.sum(t, dim=axes, keepdim=keepdims) if axes != () or keepdims else t.sum()
+    # dtype= keeps integer sums in their own dtype (torch would widen int32 to int64).
+    return torch.sum(t, dim=axes, keepdim=keepdims, dtype=t.dtype) if axes != () or keepdims \
+        else t.sum(dtype=t.dtype)
 
 
 def reduce_sum_raw(x, axes, keepdims):
@@ -55,15 +57,17 @@ def reduce_sum_raw(x, axes, keepdims):
     return execute(SUM, _sum_kernel, (x,), (axes, keepdims))
 
 
+def expand_reduced(grad, shape, axes, keepdims):
+    """The gradient of a reduction over `axes` broadcast back to the input's `shape`."""
+    if not keepdims:
+        grad = reshape_raw(grad, tuple(1 if i in axes else d for i, d in enumerate(shape)))
+    return broadcast_to_raw(grad, shape)
+
+
 @SUM.gradient
 def _(node, grad):
-    x, = node.inputs
     axes, keepdims = node.attrs
-    shape = tuple(x.shape)
-    if not keepdims:
-        kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
-        grad = reshape_raw(grad, kept)
-    return broadcast_to_raw(grad, shape)
+    return expand_reduced(grad, tuple(node.inputs[0].shape), axes, keepdims)
 
 
 RESHAPE = define("Reshape")
