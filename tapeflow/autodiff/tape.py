@@ -5,46 +5,51 @@ include a tensor the tape watches is appended to the tape as a `Node` (op, input
 attrs), and its outputs become watched too. Because ops run in order, the node list is already
 a topological order. `gradient()` seeds the targets with ones, walks the nodes backwards,
 calls each op's gradient function (registered beside the op's kernel in `tapeflow.ops`) on the
-gradients of its outputs, and sums the results per input. Gradient functions are written in
-tapeflow ops, so an outer tape records them and nested tapes give higher derivatives.
+gradients of its outputs, and sums the results per input (see `backprop.py`). Gradient
+functions are written in tapeflow ops, so an outer tape records them and nested tapes give
+higher derivatives.
 
 Trainable variables read inside the tape are watched automatically: a read shows up as an
-identity node from the variable to the tensor it produced.
+identity node from the variable to the tensor it produced. A non-persistent tape forgets its
+recording after one `gradient()` (or `jacobian()`), so nothing it saw is kept alive.
 """
-import enum
 import logging
 
-from tapeflow._core import dtypes, nest
-from tapeflow._core.context import pop_recorder, push_recorder, state
+from tapeflow._core import nest
+from tapeflow._core.context import pop_recorder, push_recorder
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
+from tapeflow.autodiff import backprop, jacobian as jacobian_lib
+from tapeflow.autodiff.backprop import Node, UnconnectedGradients  # noqa: F401 (re-export)
 from tapeflow.ops import _op
-from tapeflow.ops import math as math_ops
 
 READ_VARIABLE = _op.define("ReadVariableOp")
 READ_VARIABLE.gradient(lambda node, grad: grad)
 
+_CONSUMED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
+             "(or jacobians)")
 
-class UnconnectedGradients(enum.Enum):
-    """What `gradient()` returns for a source the target does not depend on."""
-    NONE = "none"
-    ZERO = "zero"
-
-
-class Node:
-    """One recorded op application: what a gradient function receives."""
-
-    __slots__ = ("op", "inputs", "outputs", "attrs")
-
-    def __init__(self, op, inputs, outputs, attrs):
-        self.op = op
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attrs = attrs
+# -- TF's warnings, through the logger TF uses (printed as `WARNING:tensorflow:...`) ----------
+_logger = logging.getLogger("tensorflow")
+_warned = {}
 
 
-def _differentiable(dtype):
-    return dtype.is_floating or dtype.is_complex
+def warn_first_n(key, n, message, *args):
+    """`logging.log_first_n(WARN, ...)` as TF uses it: each warning at most `n` times."""
+    count = _warned.get(key, 0)
+    if count >= n:
+        return
+    _warned[key] = count + 1
+    if not _logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+        _logger.addHandler(handler)
+    _logger.warning(message, *args)
+
+
+def _not_tensor(obj):
+    return ValueError(f"Passed in object {obj} of type {type(obj).__name__!r}, not tf.Tensor or "
+                      "tf.Variable or ExtensionType.")
 
 
 class GradientTape:
@@ -65,27 +70,39 @@ class GradientTape:
     def __init__(self, persistent=False, watch_accessed_variables=True):
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
+        self._recording = False
+        self._alive = False      # TF's `_tape is not None`: a recording exists to differentiate
         self._nodes = []
         self._ids = {}           # id -> watched object (held so ids stay unique)
-        self._variables = {}     # id -> watched Variable, in watch order
-        self._recording = False
-        self._used = False
+        self._variables = {}     # id -> watched Variable
 
-    # -- recording -------------------------------------------------------------------------------
+    # -- recording ---------------------------------------------------------------------------
     def __enter__(self):
-        if self._recording:
-            raise ValueError("Tape is still recording, This can happen if you try to re-enter "
-                             "an already-active tape.")
-        push_recorder(self)
-        self._recording = True
+        self._push()
         return self
 
     def __exit__(self, *exc):
         if self._recording:
-            pop_recorder(self)
-            self._recording = False
+            self._pop()
+
+    def _push(self):
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter "
+                             "an already-active tape.")
+        if not self._alive:
+            self._nodes, self._ids, self._variables = [], {}, {}
+            self._alive = True
+        push_recorder(self)
+        self._recording = True
+
+    def _pop(self):
+        if not self._recording:
+            raise ValueError("Tape is not recording.")
+        pop_recorder(self)
+        self._recording = False
 
     def record_op(self, op, kernel, inputs, attrs, outputs):
+        """Called by every op while the tape is active; keeps the ops that touch the tape."""
         if not op.differentiable:
             return
         ids = self._ids
@@ -99,119 +116,126 @@ class GradientTape:
             ids[id(o)] = o
 
     def read_variable(self, variable, tensor):
-        if self._watch_accessed_variables and variable._trainable:
-            self._watch_variable(variable)
-        if id(variable) in self._ids:
-            self._nodes.append(Node(READ_VARIABLE, (variable,), (tensor,), ()))
-            self._ids[id(tensor)] = tensor
+        key = id(variable)
+        if key not in self._ids:
+            if not (self._watch_accessed_variables and variable._trainable):
+                return tensor
+            self._variables[key] = variable
+            self._ids[key] = variable
+        self._nodes.append(Node(READ_VARIABLE, (variable,), (tensor,), ()))
+        self._ids[id(tensor)] = tensor
         return tensor
 
     def assign_variable(self, variable, value, kind):
         return False  # eager writes are not the tape's business
 
-    def _watch_variable(self, variable):
-        if id(variable) not in self._variables:
-            self._variables[id(variable)] = variable
-            self._ids[id(variable)] = variable
-
     def watch(self, tensor):
         """Ensures `tensor` (a tensor, variable, or nested structure of them) is traced."""
         for t in nest.flatten(tensor):
+            if not isinstance(t, (Tensor, Variable)):
+                raise _not_tensor(t)
+            if not backprop.differentiable(t.dtype):
+                warn_first_n("watch", 5, "The dtype of the watched tensor must be floating "
+                             "(e.g. tf.float32), got %r", t.dtype)
+            if not self._alive:  # watch() before the first `with`, or after a used tape
+                self._nodes, self._ids, self._variables = [], {}, {}
+                self._alive = True
             if isinstance(t, Variable):
-                self._watch_variable(t)
-            elif isinstance(t, Tensor):
-                if not _differentiable(t.dtype):
-                    logging.warning("The dtype of the watched tensor must be floating (e.g. "
-                                    "tf.float32), got %r", t.dtype)
-                self._ids[id(t)] = t
-            else:
-                raise ValueError(f"Passed in object {t!r} of type '{type(t).__name__}', not "
-                                 "tf.Tensor or tf.Variable or ExtensionType.")
+                self._variables[id(t)] = t
+            self._ids[id(t)] = t
 
     def watched_variables(self):
-        return tuple(self._variables.values())
+        """The variables this tape watches, in order of construction."""
+        return tuple(sorted(self._variables.values(), key=lambda v: v._uid))
 
     def stop_recording(self):
+        """A context in which ops are not recorded on this tape."""
+        if not self._alive:
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
         return _Paused(self)
 
     def reset(self):
-        self._nodes = []
-        self._ids = {}
-        self._variables = {}
+        """Forgets everything recorded so far (as if the context were exited and re-entered)."""
+        self._pop()
+        self._alive = False
+        self._push()
 
-    # -- differentiation ---------------------------------------------------------------------------
+    # -- differentiation -------------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients=UnconnectedGradients.NONE):
         """The gradient of `target` (summed over its elements, and over a list of targets)
         with respect to each of `sources`, in the structure of `sources`."""
-        if self._used and not self._persistent:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
-                               "set of gradients (or jacobians)")
-        if self._recording and self._persistent:
-            logging.warning("Calling GradientTape.gradient on a persistent tape inside its "
-                            "context is significantly less efficient than calling it "
-                            "outside the context.")
-        unconnected_gradients = UnconnectedGradients(unconnected_gradients)
+        flat_targets, flat_sources, seeds, unconnected = self._prepare(
+            target, sources, output_gradients, unconnected_gradients)
+        grads = backprop.walk(self._nodes, flat_targets, seeds, flat_sources)
+        result = backprop.collect(grads, flat_sources, unconnected)
+        self._consume()
+        return nest.pack_sequence_as(sources, result)
+
+    def _prepare(self, target, sources, output_gradients, unconnected_gradients):
+        """Checks shared by gradient() and the jacobians; stops recording as TF does."""
+        if not self._alive:
+            raise RuntimeError(_CONSUMED)
+        if self._recording:
+            if not self._persistent:
+                self._pop()
+            else:
+                warn_first_n("persistent", 1, (
+                    "Calling GradientTape.gradient on a persistent tape inside its context is "
+                    "significantly less efficient than calling it outside the context (it causes "
+                    "the gradient ops to be recorded on the tape, leading to increased CPU and "
+                    "memory usage). Only call GradientTape.gradient inside the context if you "
+                    "actually want to trace the gradient in order to compute higher order "
+                    "derivatives."))
+        if target is None:
+            raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
+                            "Variables or CompositeTensors to be differentiated, but received "
+                            "None.")
+        flat_targets = nest.flatten(target)
+        for t in flat_targets:
+            if not isinstance(t, (Tensor, Variable)):
+                if t is None:
+                    raise TypeError("Cannot convert the argument `type_value`: None to a "
+                                    "TensorFlow DType.")
+                raise AttributeError(f"'{type(t).__name__}' object has no attribute 'dtype'")
         flat_sources = nest.flatten(sources)
         for s in flat_sources:
             if not isinstance(s, (Tensor, Variable)):
-                raise ValueError(f"Passed in object {s!r} of type '{type(s).__name__}', not "
-                                 "tf.Tensor or tf.Variable or ExtensionType.")
-        flat_targets = nest.flatten(target)
-        seeds = [None] * len(flat_targets) if output_gradients is None else \
-            nest.flatten(output_gradients)
-        self._used = True
-        with _Paused(self):
-            grads = backward(self._nodes, flat_targets, seeds)
+                raise AttributeError(f"'{type(s).__name__}' object has no attribute 'dtype'")
+        if output_gradients is None:
+            seeds = [None] * len(flat_targets)
+        else:
+            seeds = nest.flatten(output_gradients)
+            if len(seeds) != len(flat_targets):
+                raise ValueError(f"Length mismatch. Expected {len(flat_targets)} output "
+                                 f"gradients, got {len(seeds)}.")
+        return flat_targets, flat_sources, seeds, backprop.as_unconnected(unconnected_gradients)
+
+    def _consume(self):
+        """A non-persistent tape lets go of its recording (TF frees it at this point)."""
         if not self._persistent:
-            self.reset()
-        result = []
-        for s in flat_sources:
-            g = grads.get(id(s))
-            if g is not None and not _differentiable(s.dtype):
-                logging.warning("The dtype of the source tensor must be floating (e.g. "
-                                "tf.float32) when calling GradientTape.gradient, got %r",
-                                s.dtype)
-                g = None
-            if g is None and unconnected_gradients is UnconnectedGradients.ZERO:
-                g = math_ops.zeros_like(s)
-            result.append(g)
-        return nest.pack_sequence_as(sources, result)
+            self._alive = False
+            self._nodes, self._ids = [], {}
 
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` with respect to each of `sources`: for a source of shape
+        S and a target of shape T, a tensor of shape T + S."""
+        return jacobian_lib.jacobian(self, target, sources, unconnected_gradients,
+                                     experimental_use_pfor)
 
-def backward(nodes, targets, seeds):
-    """Reverse accumulation over `nodes`: returns {id(tensor or variable): gradient}."""
-    grads = {}
-    for t, seed in zip(targets, seeds):
-        if t is None or not _differentiable(t.dtype):
-            continue
-        g = math_ops.ones_like(t) if seed is None else math_ops.convert_like(seed, t)
-        key = id(t)
-        grads[key] = g if key not in grads else math_ops.add(grads[key], g)
-    for node in reversed(nodes):
-        out_grads = [grads.get(id(o)) for o in node.outputs]
-        if all(g is None for g in out_grads):
-            continue
-        grad_fn = node.op.grad_fn
-        if grad_fn is None:
-            raise LookupError(f"gradient registry has no entry for: {node.op.name}")
-        if len(out_grads) > 1:
-            out_grads = [math_ops.zeros_like(o) if g is None and _differentiable(o.dtype) else g
-                         for g, o in zip(out_grads, node.outputs)]
-        in_grads = grad_fn(node, *out_grads)
-        if not isinstance(in_grads, (tuple, list)):
-            in_grads = (in_grads,)
-        for x, g in zip(node.inputs, in_grads):
-            if g is None or not _differentiable(x.dtype):
-                continue
-            key = id(x)
-            prev = grads.get(key)
-            grads[key] = g if prev is None else math_ops.add(prev, g)
-    return grads
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: target [b, y...] and source [b, x...] give [b, y..., x...],
+        assuming `target[i]` depends only on `source[i]`."""
+        return jacobian_lib.batch_jacobian(self, target, source, unconnected_gradients,
+                                           parallel_iterations, experimental_use_pfor)
 
 
 class _Paused:
-    """Context that stops a tape recording (`tape.stop_recording()`, and during gradient())."""
+    """Context that stops a tape recording (`tape.stop_recording()`)."""
+
+    __slots__ = ("_tape", "_was")
 
     def __init__(self, tape):
         self._tape = tape
@@ -219,12 +243,11 @@ class _Paused:
 
     def __enter__(self):
         self._was = self._tape._recording
-        if self._was:
-            pop_recorder(self._tape)
-            self._tape._recording = False
+        if not self._was:
+            raise ValueError("Tape is not recording.")
+        self._tape._pop()
         return self
 
     def __exit__(self, *exc):
-        if self._was:
-            push_recorder(self._tape)
-            self._tape._recording = True
+        if self._was and not self._tape._recording:
+            self._tape._push()

@@ -1,0 +1,122 @@
+"""The reverse walk behind `GradientTape.gradient` and `jacobian`.
+
+A tape is a list of `Node`s in the order the ops ran, which is already a topological order.
+`backward` first marks the nodes that lie on a path from a source (so it never calls the
+gradient of an op the sources do not feed), then seeds the targets and walks the marked nodes
+backwards, calling each op's gradient function and summing the gradients arriving at each
+tensor. Gradients are keyed by `id()`: the tape holds every recorded object, so ids are unique
+for as long as the walk needs them.
+"""
+import enum
+
+import torch
+
+from tapeflow._core.tensor import wrap
+from tapeflow.ops import math as math_ops
+
+
+class UnconnectedGradients(enum.Enum):
+    """What `gradient()` returns for a source the target does not depend on."""
+    NONE = "none"
+    ZERO = "zero"
+
+
+def as_unconnected(value):
+    try:
+        return UnconnectedGradients(value)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
+class Node:
+    """One recorded op application: what a gradient function receives."""
+
+    __slots__ = ("op", "inputs", "outputs", "attrs")
+
+    def __init__(self, op, inputs, outputs, attrs):
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+
+
+def differentiable(dtype):
+    return dtype.is_floating or dtype.is_complex
+
+
+def zeros_for(x):
+    """Zeros of the shape and dtype of a tensor or variable (without reading the variable)."""
+    return wrap(torch.zeros(x._t.shape, dtype=x._dtype.torch, device=x._t.device), x._dtype)
+
+
+def _on_path(nodes, source_ids):
+    """Indices of the nodes that consume (transitively) one of the sources."""
+    live = set(source_ids)
+    marked = []
+    for i, node in enumerate(nodes):
+        for x in node.inputs:
+            if id(x) in live:
+                marked.append(i)
+                for o in node.outputs:
+                    live.add(id(o))
+                break
+    return marked
+
+
+def walk(nodes, targets, seeds, sources):
+    """Reverse accumulation over `nodes`: {id(tensor or variable): gradient} for the tensors
+    between `sources` and `targets`. A seed of None means ones (the target is summed)."""
+    grads = {}
+    for t, seed in zip(targets, seeds):
+        if not differentiable(t.dtype):
+            continue
+        if seed is None:
+            g = wrap(torch.ones(t._t.shape, dtype=t._dtype.torch, device=t._t.device), t._dtype)
+        else:
+            g = math_ops.convert_like(seed, t)
+        key = id(t)
+        prev = grads.get(key)
+        grads[key] = g if prev is None else math_ops.add(prev, g)
+    marked = _on_path(nodes, [id(s) for s in sources])
+    # Indexing (not iterating) the list: a persistent tape differentiated inside its own
+    # context appends the gradient's ops to `nodes` while we walk.
+    for i in reversed(marked):
+        node = nodes[i]
+        outputs = node.outputs
+        if len(outputs) == 1:
+            g = grads.get(id(outputs[0]))
+            if g is None:
+                continue
+            out_grads = (g,)
+        else:
+            out_grads = [grads.get(id(o)) for o in outputs]
+            if all(g is None for g in out_grads):
+                continue
+            out_grads = [zeros_for(o) if g is None and differentiable(o._dtype) else g
+                         for g, o in zip(out_grads, outputs)]
+        grad_fn = node.op.grad_fn
+        if grad_fn is None:
+            raise LookupError(f"gradient registry has no entry for: {node.op.name}")
+        in_grads = grad_fn(node, *out_grads)
+        if type(in_grads) is not tuple and type(in_grads) is not list:
+            in_grads = (in_grads,)
+        for x, g in zip(node.inputs, in_grads):
+            if g is None or not differentiable(x._dtype):
+                continue
+            key = id(x)
+            prev = grads.get(key)
+            grads[key] = g if prev is None else math_ops.add(prev, g)
+    return grads
+
+
+def collect(grads, sources, unconnected):
+    """The gradient of each source (None or zeros where unconnected)."""
+    out = []
+    for s in sources:
+        g = grads.get(id(s))
+        if g is not None and not differentiable(s._dtype):
+            g = None
+        if g is None and unconnected is UnconnectedGradients.ZERO:
+            g = zeros_for(s)
+        out.append(g)
+    return out
