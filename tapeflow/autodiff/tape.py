@@ -206,6 +206,10 @@ class GradientTape:
             seeds = [None] * len(flat_targets)
         else:
             seeds = nest.flatten(output_gradients)
+            for g in seeds:
+                if g is None:
+                    raise ValueError("Attempt to convert a value (None) with an unsupported "
+                                     "type (<class 'NoneType'>) to a Tensor.")
             if len(seeds) != len(flat_targets):
                 raise ValueError(f"Length mismatch. Expected {len(flat_targets)} output "
                                  f"gradients, got {len(seeds)}.")
