@@ -30,15 +30,21 @@ def as_unconnected(value):
 
 
 class Node:
-    """One recorded op application: what a gradient function receives."""
+    """One recorded op application: what a gradient function receives.
 
-    __slots__ = ("op", "inputs", "outputs", "attrs")
+    `skip_input_indices` (TF's name) lists the inputs whose gradient the current walk does not
+    need (they lead to no source); a gradient function may return None for them without
+    computing anything, e.g. the exponent of `x ** 2`.
+    """
+
+    __slots__ = ("op", "inputs", "outputs", "attrs", "skip_input_indices")
 
     def __init__(self, op, inputs, outputs, attrs):
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
+        self.skip_input_indices = ()
 
 
 def differentiable(dtype):
@@ -53,16 +59,24 @@ def zeros_for(x):
 
 
 def _on_path(nodes, source_ids):
-    """Indices of the nodes that consume (transitively) one of the sources."""
+    """Indices of the nodes that consume (transitively) one of the sources; on each, notes
+    which inputs lead to no source (`skip_input_indices`)."""
     live = set(source_ids)
     marked = []
     for i, node in enumerate(nodes):
-        for x in node.inputs:
-            if id(x) in live:
-                marked.append(i)
-                for o in node.outputs:
-                    live.add(id(o))
-                break
+        inputs = node.inputs
+        if len(inputs) == 1:
+            if id(inputs[0]) not in live:
+                continue
+            node.skip_input_indices = ()
+        else:
+            skip = tuple(j for j, x in enumerate(inputs) if id(x) not in live)
+            if len(skip) == len(inputs):
+                continue
+            node.skip_input_indices = skip
+        marked.append(i)
+        for o in node.outputs:
+            live.add(id(o))
     return marked
 
 
