@@ -55,6 +55,8 @@ class Variable:
             initial_value = initial_value()
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
+        if state.graph is not None:
+            initial_value = state.graph.lift_initial_value(self, initial_value)
         if isinstance(initial_value, Tensor) or isinstance(initial_value, Variable):
             value = convert_to_tensor(initial_value)
             if dtype is not None and value._dtype is not dtype:
@@ -85,8 +87,12 @@ class Variable:
     # -- reading -------------------------------------------------------------------------------
     def value(self):
         """The current value as a `Tensor` (what ops see when given the variable)."""
-        out = wrap(self._t, self._dtype) if self._dtype is not dtypes.string else \
-            Tensor(self._t, self._dtype)
+        if state.graph is not None:
+            out = state.graph.read_variable(self)
+        elif self._dtype is not dtypes.string:
+            out = wrap(self._t, self._dtype)
+        else:
+            out = Tensor(self._t, self._dtype)
         if state.recorders:
             for r in state.recorders:
                 out = r.read_variable(self, out)
@@ -208,6 +214,9 @@ class Variable:
         return t
 
     def _write(self, new, kind):
+        if state.graph is not None:
+            state.graph.assign_variable(self, new)
+            return
         for r in state.recorders:
             if r.assign_variable(self, new, kind):
                 return
@@ -254,6 +263,8 @@ class Variable:
 
 
 def _apply(fn, var, delta):
+    if state.graph is not None:  # traced: go through the ops so the graph records the update
+        return var.value() + delta if fn is torch.add else var.value() - delta
     return wrap(fn(var._t, delta._t), var._dtype)
 
 

@@ -17,12 +17,13 @@ An op module defines an op in one place:
 active recorders (tapes, tf.function tracing) only when there are any. A kernel is a pure
 function of torch tensors followed by hashable attrs, so a traced graph can replay it.
 """
+import numpy as np
 import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.context import current_device, record, state
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap
+from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap, wrap_strings
 
 REGISTRY = {}
 
@@ -39,14 +40,20 @@ class Op:
 
     `differentiable=False` marks ops whose outputs have no gradient (comparisons, argmax, casts
     to integers...): tapes do not record them and their outputs are constants to autodiff.
+    `stateful=True` marks ops whose every run matters (random numbers, printing): graph passes
+    never merge, fold or drop them.
     """
 
-    __slots__ = ("name", "grad_fn", "differentiable")
+    __slots__ = ("name", "grad_fn", "differentiable", "stateful", "meta_fn")
 
-    def __init__(self, name, differentiable=True):
+    def __init__(self, name, differentiable=True, stateful=False):
         self.name = name
         self.grad_fn = None
         self.differentiable = differentiable
+        self.stateful = stateful
+        # For kernels that must not run while tracing (printing, RNG draws): a function of
+        # the same arguments returning `meta` tensors of the output shapes (or () for none).
+        self.meta_fn = None
 
     def gradient(self, fn):
         """Decorator: `fn(node, *output_grads)` returns the gradient of each input (or None)."""
@@ -57,10 +64,10 @@ class Op:
         return f"<Op {self.name}>"
 
 
-def define(name, differentiable=True):
+def define(name, differentiable=True, stateful=False):
     if name in REGISTRY:
         raise ValueError(f"Op {name!r} is already registered.")
-    op = REGISTRY[name] = Op(name, differentiable)
+    op = REGISTRY[name] = Op(name, differentiable, stateful)
     return op
 
 
@@ -81,14 +88,23 @@ def execute(op, kernel, inputs, attrs=()):
     """Runs `kernel(*input_tensors, *attrs)` and returns the wrapped output(s).
 
     A kernel returning a tuple or list makes a multi-output op (returned as a tuple).
-    Torch's RuntimeErrors become InvalidArgumentError naming the op.
+    Torch's RuntimeErrors become InvalidArgumentError naming the op. While a tf.function is
+    being traced, the op is handed to the graph instead (it runs the kernel on `meta` tensors
+    to infer shapes and records the call for replay).
     """
+    if state.graph is not None:
+        return state.graph.run_op(op, kernel, inputs, attrs)
     try:
         out = kernel(*[x._t for x in inputs], *attrs)
     except (RuntimeError, IndexError, ValueError) as e:
-        raise error(str(e).split("\n")[0], op) from None
+        out = _on_one_device(op, kernel, inputs, attrs, e)
     if type(out) is torch.Tensor:
         result = wrap(out)
+        if state.recorders:
+            record(op, kernel, inputs, attrs, (result,))
+        return result
+    if type(out) is np.ndarray:  # a string kernel's output: a NumPy object array
+        result = wrap_strings(out)
         if state.recorders:
             record(op, kernel, inputs, attrs, (result,))
         return result
@@ -98,6 +114,21 @@ def execute(op, kernel, inputs, attrs=()):
     return result
 
 
+def _on_one_device(op, kernel, inputs, attrs, e):
+    """TF copies an op's inputs to the op's device; torch refuses mixed devices. So a kernel
+    that failed on inputs from several devices runs again with all of them on the current
+    device; any other failure is TF's InvalidArgumentError naming the op."""
+    devices = {x._t.device for x in inputs if x._dtype is not dtypes.string}
+    if len(devices) < 2:
+        raise error(str(e).split("\n")[0], op) from None
+    target = current_device()
+    moved = [x._t if x._dtype is dtypes.string else x._t.to(target) for x in inputs]
+    try:
+        return kernel(*moved, *attrs)
+    except (RuntimeError, IndexError, ValueError) as e2:
+        raise error(str(e2).split("\n")[0], op) from None
+
+
 # -- operands -------------------------------------------------------------------------------
 
 _scalar_cache = {}
@@ -105,7 +136,7 @@ _scalar_cache = {}
 
 def scalar(value, dtype, device=None):
     """A (cached, immutable) scalar tensor of `dtype` for a Python number."""
-    if device is None:
+    if device is None or device.type == "meta":  # meta: a symbolic operand in a trace
         device = current_device()
     key = (value, type(value), dtype, device)
     t = _scalar_cache.get(key)
@@ -121,22 +152,26 @@ def is_tensor_like(value):
     return isinstance(value, Tensor) or hasattr(value, "_as_tensor_for_ops")
 
 
-def _like(value, other):
-    """A non-tensor operand as a tensor of `other`'s dtype when it converts cleanly, else with
-    its own default dtype (the dtype check then reports the mismatch as TF does)."""
+def _like(value, other, hint):
+    """A non-tensor operand as a tensor of `other`'s dtype. TF's op fast path converts it
+    strictly (TypeError when it does not fit, e.g. 2.5 for an int32 tensor); with `hint` (what
+    `tf.add` does) it falls back to its own default dtype and the dtype check reports it."""
     dtype = other._dtype
     if type(value) is int or (type(value) is float and (dtype.is_floating or dtype.is_complex)):
         if dtype is not dtypes.string and dtype is not dtypes.bool:
             return scalar(value, dtype, other._t.device)
+    if not hint:
+        return convert_to_tensor(value, dtype=dtype)
     try:
         return convert_to_tensor(value, dtype=dtype)
     except (TypeError, ValueError):
         return convert_to_tensor(value)
 
 
-def binary_operands(x, y, op):
+def binary_operands(x, y, op, hint=False):
     """Both operands as tensors of one dtype, by TF's rules: no promotion between tensors;
-    Python numbers and lists adopt the other operand's dtype when they convert cleanly."""
+    Python numbers, lists and arrays take the dtype of the first tensor operand (strictly, as
+    TF's eager fast path does; `hint=True` for `tf.add`'s dtype-hint conversion)."""
     if type(x) is not Tensor or type(y) is not Tensor:
         x_is, y_is = is_tensor_like(x), is_tensor_like(y)
         if x_is:
@@ -144,9 +179,9 @@ def binary_operands(x, y, op):
         if y_is:
             y = convert_to_tensor(y)
         if not x_is:
-            x = _like(x, y) if y_is else convert_to_tensor(x)
+            x = _like(x, y, hint) if y_is else convert_to_tensor(x)
         if not y_is:
-            y = _like(y, x)
+            y = _like(y, x, hint)
     if x._dtype is not y._dtype:
         raise error(f"cannot compute {op.name} as input #1(zero-based) was expected to be a "
                     f"{tf_type_name(x._dtype)} tensor but is a {tf_type_name(y._dtype)} tensor",
@@ -154,9 +189,15 @@ def binary_operands(x, y, op):
     return x, y
 
 
-def check_dtype(x, allowed, op, attr="T"):
-    """Raises TF's 'not in the list of allowed values' error when x's dtype is not allowed."""
+def check_dtype(x, allowed, op, attr="T", signature=None, commutative=False):
+    """Raises TF's 'not in the list of allowed values' error when x's dtype is not allowed.
+    With the op's `signature` (e.g. "x:T -> y:T") the text ends with TF's `Op<...>` part too."""
     if x._dtype not in allowed:
         names = ", ".join(tf_type_name(d) for d in allowed)
-        raise error(f"Value for attr '{attr}' of {tf_type_name(x._dtype)} is not in the list of "
-                    f"allowed values: {names}\n\t; NodeDef: {{{{node {op.name}}}}}", op)
+        text = (f"Value for attr '{attr}' of {tf_type_name(x._dtype)} is not in the list of "
+                f"allowed values: {names}\n\t; NodeDef: {{{{node {op.name}}}}}")
+        if signature is not None:
+            enums = ", ".join("DT_" + tf_type_name(d).upper() for d in allowed)
+            text += (f"; Op<name={op.name}; signature={signature}; attr={attr}:type,allowed="
+                     f"[{enums}]{'; is_commutative=true' if commutative else ''}>")
+        raise error(text, op)

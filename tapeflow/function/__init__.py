@@ -1,0 +1,1 @@
+"""tf.function: tracing into graphs, compiled plans, control flow."""

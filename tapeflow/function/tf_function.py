@@ -1,0 +1,323 @@
+"""`tf.function`: trace a Python function once per input signature, then replay the plan.
+
+A call builds a cache key from its arguments the way TF does (tensors by dtype and shape,
+variables by identity, Python values by value), traces on a miss (see graph.py), and runs the
+compiled plan on the tensors' torch data. Python side effects therefore happen at trace time
+only. Functions that cannot be traced (data-dependent shapes, string ops) fall back to eager
+execution with a warning; so do calls made while a GradientTape is recording outside the
+function, so that the tape sees every op.
+"""
+import collections
+import functools
+import logging
+import weakref
+
+import numpy as np
+
+from tapeflow._core import nest
+from tapeflow._core.context import state
+from tapeflow._core.shape import TensorShape
+from tapeflow._core.spec import TensorSpec
+from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow._core.variable import Variable
+from tapeflow.function.graph import Graph, Untraceable, compile_plan
+
+_run_eagerly = False
+
+
+def run_functions_eagerly(run_eagerly):
+    """`tf.config.run_functions_eagerly`: run every tf.function as plain Python (debugging)."""
+    global _run_eagerly
+    _run_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly():
+    return _run_eagerly
+
+
+_RETRACE_WARNING = (
+    "{n} out of the last {n} calls to {fn} triggered tf.function retracing. Tracing is "
+    "expensive and the excessive number of tracings could be due to (1) creating "
+    "@tf.function repeatedly in a loop, (2) passing tensors with different shapes, (3) "
+    "passing Python objects instead of tensors. For (1), please define your @tf.function "
+    "outside of the loop. For (2), @tf.function has reduce_retracing=True option that can "
+    "avoid unnecessary retracing. For (3), please refer to "
+    "https://www.tensorflow.org/guide/function#controlling_retracing and "
+    "https://www.tensorflow.org/api_docs/python/tf/function for  more details.")
+
+
+def _key(x, tensors):
+    """A hashable description of one argument; appends the tensors it holds to `tensors`."""
+    t = type(x)
+    if t is Tensor or (isinstance(x, Tensor) and not isinstance(x, Variable)):
+        tensors.append(x)
+        return (x._dtype, tuple(x._t.shape))
+    if isinstance(x, Variable):
+        return ("variable", id(x))
+    if t is list or t is tuple:
+        return (t, tuple(_key(e, tensors) for e in x))
+    if t is dict:
+        return (dict, tuple((k, _key(x[k], tensors)) for k in sorted(x, key=repr)))
+    if t is np.ndarray:
+        tensor = convert_to_tensor(x)
+        tensors.append(tensor)
+        return (tensor._dtype, tuple(tensor._t.shape))
+    if nest.is_nested(x):
+        return (t, tuple(_key(e, tensors) for e in nest.flatten(x)))
+    try:
+        hash(x)
+        return (t, x)
+    except TypeError:
+        return (t, id(x))
+
+
+def _replace_tensors(x, make):
+    """`x` with each tensor leaf (and NumPy array) replaced by `make(tensor)`."""
+    if isinstance(x, Tensor):
+        return make(x)
+    if isinstance(x, np.ndarray):
+        return make(convert_to_tensor(x))
+    if isinstance(x, Variable):
+        return x
+    if nest.is_nested(x):
+        return nest.pack_sequence_as(x, [_replace_tensors(e, make) for e in
+                                         (x.values() if False else nest._children(x))]) \
+            if not isinstance(x, dict) else {k: _replace_tensors(v, make) for k, v in x.items()}
+    return x
+
+
+class ConcreteFunction:
+    """One trace of a `Function` for one input signature: a compiled plan."""
+
+    def __init__(self, graph, structured_outputs, output_template, plan, signature):
+        self.graph = graph
+        self.structured_outputs = structured_outputs
+        self._template = output_template  # outputs with tensors replaced by their index
+        self._plan = plan
+        self.structured_input_signature = signature
+        self.variables = tuple(graph.variables.values())
+        self.trainable_variables = tuple(v for v in self.variables if v.trainable)
+
+    def _call_flat(self, tensors):
+        outs = self._plan.run(*[t._t for t in tensors])
+        dts = self._plan.out_dtypes
+        results = [wrap(o, d) for o, d in zip(outs, dts)]
+        return _fill(self._template, results)
+
+    def __call__(self, *args, **kwargs):
+        tensors = []
+        _key((args, kwargs), tensors)
+        return self._call_flat(tensors)
+
+    @property
+    def outputs(self):
+        return nest.flatten(self.structured_outputs)
+
+    def __repr__(self):
+        return f"<ConcreteFunction ({self._plan.n_steps} kernels)>"
+
+
+class _Index:
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+
+def _fill(template, results):
+    if isinstance(template, _Index):
+        return results[template.i]
+    if template is None or not nest.is_nested(template):
+        return template
+    flat = nest.flatten(template)
+    if not any(isinstance(f, _Index) for f in flat):
+        return template
+    return nest.pack_sequence_as(template, [results[f.i] if isinstance(f, _Index) else f
+                                            for f in flat])
+
+
+class Function:
+    """A Python function compiled into graphs on first call per input signature.
+
+    Args:
+        python_function: the function to compile.
+        input_signature: optional list of `tf.TensorSpec`; calls must match it.
+        reduce_retracing: accepted for compatibility (tapeflow traces per concrete shape).
+        jit_compile: compile the plan with `torch.compile` (fused kernels).
+
+    Example:
+    >>> @tf.function
+    ... def step(x):
+    ...     return x * x + 1.0
+    >>> step(tf.constant(2.0))   # traces, then runs the plan
+    """
+
+    def __init__(self, python_function, input_signature=None, reduce_retracing=False,
+                 jit_compile=None, autograph=True, name=None):
+        self._python_function = python_function
+        self.input_signature = None if input_signature is None else tuple(input_signature)
+        self._reduce_retracing = reduce_retracing
+        self._jit_compile = jit_compile
+        self._name = name or getattr(python_function, "__name__", "function")
+        self._cache = {}
+        self._tracing_count = 0
+        self._recent = collections.deque(maxlen=5)
+        self._eager_only = None   # reason, once the function proved untraceable
+        self._variables_created = False
+        self._bound = weakref.WeakKeyDictionary()
+        functools.update_wrapper(self, python_function)
+
+    @property
+    def python_function(self):
+        return self._python_function
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        try:
+            bound = self._bound.get(instance)
+        except TypeError:
+            bound = None
+        if bound is None:
+            bound = Function(self._python_function.__get__(instance, owner),
+                             self.input_signature, self._reduce_retracing, self._jit_compile,
+                             name=self._name)
+            try:
+                self._bound[instance] = bound
+            except TypeError:
+                pass
+        return bound
+
+    def experimental_get_tracing_count(self):
+        return self._tracing_count
+
+    def __call__(self, *args, **kwargs):
+        if _run_eagerly or self._eager_only or state.graph is not None or state.recorders:
+            # eager: debugging switch, untraceable function, nested call inside a trace
+            # (inlined), or an outer tape that must see each op
+            return self._python_function(*args, **kwargs)
+        if self.input_signature is not None:
+            args = self._check_signature(args, kwargs)
+        tensors = []
+        key = _key((args, kwargs), tensors)
+        concrete = self._cache.get(key)
+        self._recent.append(concrete is None)
+        if concrete is None:
+            try:
+                concrete = self._trace(args, kwargs, key)
+            except (Untraceable, NotImplementedError) as e:  # e.g. a data-dependent shape
+                logging.warning("tf.function %s cannot be traced (%s); it will run eagerly.",
+                                self._name, e)
+                self._eager_only = str(e)
+                return self._python_function(*args, **kwargs)
+        return concrete._call_flat(tensors)
+
+    def get_concrete_function(self, *args, **kwargs):
+        if not args and not kwargs and self.input_signature is not None:
+            args = tuple(self.input_signature)
+        args = _replace_specs(args)
+        kwargs = _replace_specs(kwargs)
+        tensors = []
+        key = _key((args, kwargs), tensors)
+        concrete = self._cache.get(key)
+        if concrete is None:
+            concrete = self._trace(args, kwargs, key)
+        return concrete
+
+    def _check_signature(self, args, kwargs):
+        if kwargs or len(args) != len(self.input_signature):
+            raise TypeError(f"{self._name}() expects {len(self.input_signature)} positional "
+                            f"arguments matching input_signature {self.input_signature}, got "
+                            f"{len(args)} positional and {len(kwargs)} keyword arguments.")
+        out = []
+        for a, spec in zip(args, self.input_signature):
+            t = convert_to_tensor(a, dtype_hint=spec.dtype) if not isinstance(a, Tensor) else a
+            if not spec.is_compatible_with(t):
+                raise TypeError(f"Binding inputs to tf.function failed due to `Can not cast "
+                                f"{TensorSpec.from_tensor(t)!r} to {spec!r}`. Received args: "
+                                f"{args} and kwargs: {kwargs} for signature: "
+                                f"{self.input_signature}.")
+            out.append(t)
+        return tuple(out)
+
+    def _trace(self, args, kwargs, key):
+        graph = Graph()
+        graph.allow_variable_creation = not self._variables_created
+        make = lambda t: graph.placeholder(t._dtype, t._t.shape)  # noqa: E731
+        sym_args = _replace_tensors(list(args), make)
+        sym_kwargs = {k: _replace_tensors(v, make) for k, v in kwargs.items()}
+        saved_graph, saved_recorders = state.graph, state.recorders
+        state.graph, state.recorders = graph, []
+        try:
+            outputs = self._python_function(*sym_args, **sym_kwargs)
+        finally:
+            state.graph, state.recorders = saved_graph, saved_recorders
+        if graph.created_variables:
+            self._variables_created = True
+        flat = nest.flatten(outputs)
+        out_slots, template_flat = [], []
+        for leaf in flat:
+            if isinstance(leaf, Variable):
+                leaf = graph.current.get(id(leaf)) or graph.read_variable(leaf)
+            if isinstance(leaf, Tensor):
+                template_flat.append(_Index(len(out_slots)))
+                out_slots.append(graph.slot(leaf))
+            else:
+                template_flat.append(leaf)
+        template = template_flat[0] if not nest.is_nested(outputs) else \
+            nest.pack_sequence_as(outputs, template_flat)
+        plan = compile_plan(graph, out_slots)
+        if self._jit_compile:
+            plan = _jit(plan)
+        self._tracing_count += 1
+        concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs))
+        self._cache[key] = concrete
+        if len(self._recent) == self._recent.maxlen and all(self._recent):
+            logging.warning(_RETRACE_WARNING.format(n=self._recent.maxlen,
+                                                    fn=self._python_function))
+            self._recent.clear()
+        return concrete
+
+    def __repr__(self):
+        return f"<tapeflow.function.Function {self._name}>"
+
+
+def _replace_specs(x):
+    """TensorSpecs in get_concrete_function's arguments become placeholder-like zeros."""
+    from tapeflow._core import dtypes
+    import torch
+
+    def make(spec):
+        shape = [1 if d is None else d for d in spec.shape.as_list()]
+        return wrap(torch.zeros(shape, dtype=spec.dtype.torch), spec.dtype) \
+            if spec.dtype is not dtypes.string else convert_to_tensor(np.zeros(shape, object))
+    if isinstance(x, TensorSpec):
+        return make(x)
+    if nest.is_nested(x):
+        return nest.map_structure(lambda e: make(e) if isinstance(e, TensorSpec) else e, x)
+    return x
+
+
+def _jit(plan):
+    import torch
+    try:
+        plan.run = torch.compile(plan.run, dynamic=False)
+    except Exception as e:  # noqa: BLE001 - torch.compile unavailable: keep the plain plan
+        logging.warning("jit_compile=True: torch.compile is unavailable (%s); running the "
+                        "plain plan.", e)
+    return plan
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None,
+             reduce_retracing=False, experimental_implements=None,
+             experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None, experimental_compile=None,
+             experimental_follow_type_hints=None):
+    """`tf.function`, as a decorator with or without arguments."""
+    if jit_compile is None and experimental_compile is not None:
+        jit_compile = experimental_compile
+    reduce_retracing = reduce_retracing or bool(experimental_relax_shapes)
+
+    def decorate(f):
+        return Function(f, input_signature, reduce_retracing, jit_compile, autograph)
+    return decorate if func is None else decorate(func)
