@@ -25,5 +25,9 @@ from tapeflow import ops as _ops  # noqa: E402,F401  (registers ops, attaches op
 from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtract,  # noqa: F401,E402
                                truediv, zeros_like)
 
+# -- linalg and nn (tapeflow/ops/linalg.py, nn.py, nn_xent.py) --------------------------------
+from tapeflow import linalg, nn  # noqa: E402,F401
+from tapeflow.ops.linalg import matmul  # noqa: F401,E402
+
 # -- autodiff ---------------------------------------------------------------------------------
 from tapeflow.autodiff.tape import GradientTape, UnconnectedGradients  # noqa: F401,E402

@@ -1,0 +1,402 @@
+"""Neural-network activations and helpers: relu and its family, softmax and log_softmax,
+bias_add and l2_loss. The cross-entropies live in nn_xent.py.
+
+Each activation is one torch kernel. Where TensorFlow has a `*Grad` op (ReluGrad, EluGrad...),
+so do we: the gradient is then one fused torch backward kernel, and the `*Grad` op has its
+own gradient (as in TF's nn_grad.py) so that nested tapes give second derivatives.
+"""
+import numpy as np
+import torch
+
+from tapeflow._core import dtypes
+from tapeflow._core.errors import InvalidArgumentError
+from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error, \
+    scalar
+from tapeflow.ops.math import multiply, negative, ones_like, reduce_sum_raw, subtract, \
+    zeros_like
+
+_F16, _BF16, _F32, _F64 = dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
+FLOATS = (_F32, _F64, _F16, _BF16)  # float32 first: tuple membership tests identity first
+_RELU_TYPES = (_F32, _F64, dtypes.int32, dtypes.uint8, dtypes.int16, dtypes.int8, dtypes.int64,
+               _BF16, dtypes.uint16, _F16, dtypes.uint32, dtypes.uint64)
+_FLOAT_NAMES_ORDER = (_F16, _BF16, _F32, _F64)  # the order TF lists them in errors
+
+_aten = torch.ops.aten
+
+
+def _unary(op, kernel, x, allowed, attrs=()):
+    """Runs a one-input op after TF's dtype check."""
+    if type(x) is not Tensor:
+        x = convert_to_tensor(x)
+    if x._dtype not in allowed:
+        check_dtype(x, allowed if allowed is not FLOATS else _FLOAT_NAMES_ORDER, op)
+    return execute(op, kernel, (x,), attrs)
+
+
+def _zeros_not_needed(x):
+    """The second-input gradient of a piecewise-linear `*Grad` op: zeros, as TF returns."""
+    return zeros_like(x)
+
+
+# -- relu family -----------------------------------------------------------------------------
+
+RELU = define("Relu")
+RELU_GRAD = define("ReluGrad")
+
+
+def relu(features, name=None):
+    """`max(features, 0)`; its gradient at 0 is 0, as in TF."""
+    x = features if type(features) is Tensor else convert_to_tensor(features)
+    if x._dtype is not _F32 and x._dtype not in _RELU_TYPES:
+        check_dtype(x, _RELU_TYPES, RELU)
+    return execute(RELU, torch.relu, (x,))
+
+
+def _relu_grad_kernel(g, y):
+    return _aten.threshold_backward(g, y, 0)
+
+
+def relu_grad(gradients, features):
+    """`gradients` where `features > 0`, else 0 (TF's ReluGrad)."""
+    return execute(RELU_GRAD, _relu_grad_kernel, (gradients, features))
+
+
+@RELU.gradient
+def _(node, grad):
+    return relu_grad(grad, node.outputs[0])
+
+
+@RELU_GRAD.gradient
+def _(node, grad):
+    return relu_grad(grad, node.inputs[1]), _zeros_not_needed(node.inputs[1])
+
+
+RELU6 = define("Relu6")
+RELU6_GRAD = define("Relu6Grad")
+
+
+def _relu6_kernel(x):
+    return torch.clamp(x, 0, 6)
+
+
+def relu6(features, name=None):
+    """`min(max(features, 0), 6)`."""
+    return _unary(RELU6, _relu6_kernel, features, _RELU_TYPES)
+
+
+def _relu6_grad_kernel(g, y):
+    return _aten.hardtanh_backward(g, y, 0.0, 6.0)
+
+
+def relu6_grad(gradients, features):
+    return execute(RELU6_GRAD, _relu6_grad_kernel, (gradients, features))
+
+
+@RELU6.gradient
+def _(node, grad):
+    return relu6_grad(grad, node.outputs[0])
+
+
+@RELU6_GRAD.gradient
+def _(node, grad):
+    return relu6_grad(grad, node.inputs[1]), _zeros_not_needed(node.inputs[1])
+
+
+LEAKY_RELU = define("LeakyRelu")
+LEAKY_RELU_GRAD = define("LeakyReluGrad")
+
+
+def _leaky_relu_kernel(x, alpha):
+    return torch.where(x > 0, x, x * alpha)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """`features` where positive, else `alpha * features`. Integers are computed as float32."""
+    x = features if type(features) is Tensor else convert_to_tensor(features)
+    if x._dtype.is_integer:
+        x = wrap(x._t.to(torch.float32), _F32)
+    if hasattr(alpha, "item"):
+        alpha = alpha.item()
+    alpha = float(np.float32(alpha))  # TF's attr is a C float, also for float64 features
+    return _unary(LEAKY_RELU, _leaky_relu_kernel, x, FLOATS, (alpha,))
+
+
+def _leaky_relu_grad_kernel(g, x, alpha):
+    return torch.where(x > 0, g, g * alpha)
+
+
+def leaky_relu_grad(gradients, features, alpha):
+    return execute(LEAKY_RELU_GRAD, _leaky_relu_grad_kernel, (gradients, features), (alpha,))
+
+
+@LEAKY_RELU.gradient
+def _(node, grad):
+    return leaky_relu_grad(grad, node.inputs[0], node.attrs[0])
+
+
+@LEAKY_RELU_GRAD.gradient
+def _(node, grad):
+    x = node.inputs[1]
+    return leaky_relu_grad(grad, x, node.attrs[0]), _zeros_not_needed(x)
+
+
+# elu and selu: y <= 0 gives d/dx = scale * (y + alpha * scale) with TF's constants.
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+ELU = define("Elu")
+ELU_GRAD = define("EluGrad")
+SELU = define("Selu")
+SELU_GRAD = define("SeluGrad")
+
+
+def _elu_kernel(x):
+    return torch.nn.functional.elu(x)
+
+
+def elu(features, name=None):
+    """`features` where positive, else `exp(features) - 1`."""
+    return _unary(ELU, _elu_kernel, features, FLOATS)
+
+
+def _elu_grad_kernel(g, y):
+    return _aten.elu_backward(g, 1.0, 1.0, 1.0, True, y)
+
+
+def elu_grad(gradients, outputs):
+    return execute(ELU_GRAD, _elu_grad_kernel, (gradients, outputs))
+
+
+@ELU.gradient
+def _(node, grad):
+    return elu_grad(grad, node.outputs[0])
+
+
+@ELU_GRAD.gradient
+def _(node, grad):
+    g, y = node.inputs
+    # d/dy of g * (y + 1) on y < 0 is g; relu_grad(., -y) keeps exactly y < 0.
+    return elu_grad(grad, y), relu_grad(multiply(grad, g), negative(y))
+
+
+def selu(features, name=None):
+    """`scale * elu(features)` with alpha and scale from Klambauer et al. (2017)."""
+    return _unary(SELU, torch.selu, features, FLOATS)
+
+
+def _selu_grad_kernel(g, y):
+    # TF takes the linear branch at y == 0 (torch's elu_backward takes the other one)
+    return torch.where(y < 0, g * (y + _SELU_ALPHA * _SELU_SCALE), g * _SELU_SCALE)
+
+
+def selu_grad(gradients, outputs):
+    return execute(SELU_GRAD, _selu_grad_kernel, (gradients, outputs))
+
+
+@SELU.gradient
+def _(node, grad):
+    return selu_grad(grad, node.outputs[0])
+
+
+@SELU_GRAD.gradient
+def _(node, grad):
+    g, y = node.inputs
+    return selu_grad(grad, y), relu_grad(multiply(grad, g), negative(y))
+
+
+SOFTPLUS = define("Softplus")
+SOFTPLUS_GRAD = define("SoftplusGrad")
+
+
+def _softplus_kernel(x):
+    return torch.nn.functional.softplus(x)
+
+
+def softplus(features, name=None):
+    """`log(exp(features) + 1)`, computed stably."""
+    return _unary(SOFTPLUS, _softplus_kernel, features, FLOATS)
+
+
+def _softplus_grad_kernel(g, x):
+    return _aten.softplus_backward(g, x, 1, 20)
+
+
+def softplus_grad(gradients, features):
+    """`gradients * sigmoid(features)` (TF's SoftplusGrad)."""
+    return execute(SOFTPLUS_GRAD, _softplus_grad_kernel, (gradients, features))
+
+
+@SOFTPLUS.gradient
+def _(node, grad):
+    return softplus_grad(grad, node.inputs[0])
+
+
+@SOFTPLUS_GRAD.gradient
+def _(node, grad):
+    dy, x = node.inputs
+    s = softplus_grad(ones_like(x), x)  # sigmoid(x), whose derivative is s - s * s
+    return softplus_grad(grad, x), multiply(multiply(grad, dy), subtract(s, multiply(s, s)))
+
+
+SOFTSIGN = define("Softsign")
+SOFTSIGN_GRAD = define("SoftsignGrad")
+
+
+def _softsign_kernel(x):
+    return x / (1 + x.abs())
+
+
+def softsign(features, name=None):
+    """`features / (abs(features) + 1)`."""
+    return _unary(SOFTSIGN, _softsign_kernel, features, FLOATS)
+
+
+def _softsign_grad_kernel(g, x):
+    return g / (1 + x.abs()).square()
+
+
+def softsign_grad(gradients, features):
+    return execute(SOFTSIGN_GRAD, _softsign_grad_kernel, (gradients, features))
+
+
+@SOFTSIGN.gradient
+def _(node, grad):
+    return softsign_grad(grad, node.inputs[0])
+
+
+@SOFTSIGN_GRAD.gradient
+def _(node, grad):
+    # d/dx g / (1 + |x|)^2 = -2 g q sign(x) / (1 + |x|) = -2 g q (sign(x) - softsign(x)),
+    # with q = 1 / (1 + |x|)^2; sign(x) is built from relu_grad (piecewise constant).
+    g, x = node.inputs
+    one = ones_like(x)
+    sign = subtract(relu_grad(one, x), relu_grad(one, negative(x)))
+    q = softsign_grad(one, x)
+    dx = multiply(multiply(multiply(grad, g), q), subtract(sign, softsign(x)))
+    return softsign_grad(grad, x), multiply(dx, _const(-2.0, x))
+
+
+def _const(value, like):
+    return scalar(value, like._dtype, like._t.device)
+
+
+# -- softmax -----------------------------------------------------------------------------------
+
+SOFTMAX = define("Softmax")
+LOG_SOFTMAX = define("LogSoftmax")
+
+
+def _check_axis(x, axis):
+    n = x._t.ndim
+    if not -n <= axis < n:
+        raise InvalidArgumentError(
+            None, None, f"`dim` must be in the range [-{n}, {n}) where {n} is the number of "
+            f"dimensions in the input. Received: dim={axis}")
+    return axis % n
+
+
+def _softmax_like(op, kernel, logits, axis):
+    x = logits if type(logits) is Tensor else convert_to_tensor(logits)
+    if x._dtype is not _F32 and x._dtype not in FLOATS:
+        check_dtype(x, _FLOAT_NAMES_ORDER, op)
+    n = x._t.ndim
+    if n == 0:
+        raise kernel_error("logits must have >= 1 dimension, got []", op, x._t.device)
+    if axis is None or axis == -1:
+        axis = n - 1
+    else:
+        axis = _check_axis(x, int(axis))
+    return execute(op, kernel, (x,), (axis,))
+
+
+def softmax(logits, axis=None, name=None):
+    """`exp(logits) / reduce_sum(exp(logits), axis, keepdims=True)` (axis defaults to -1)."""
+    return _softmax_like(SOFTMAX, torch.softmax, logits, axis)
+
+
+def log_softmax(logits, axis=None, name=None):
+    """`logits - log(reduce_sum(exp(logits), axis, keepdims=True))` (axis defaults to -1)."""
+    return _softmax_like(LOG_SOFTMAX, torch.log_softmax, logits, axis)
+
+
+def softmax_raw(x, axis):
+    """Softmax over a normalised axis of a float tensor (for gradients and compositions)."""
+    return execute(SOFTMAX, torch.softmax, (x,), (axis,))
+
+
+def softmax_backward(grad, y, axis):
+    """The vector-Jacobian product of softmax: `(grad - sum(grad * y)) * y`."""
+    dot = reduce_sum_raw(multiply(grad, y), (axis,), True)
+    return multiply(subtract(grad, dot), y)
+
+
+@SOFTMAX.gradient
+def _(node, grad):
+    return softmax_backward(grad, node.outputs[0], node.attrs[0])
+
+
+@LOG_SOFTMAX.gradient
+def _(node, grad):
+    axis = node.attrs[0]
+    return subtract(grad, multiply(reduce_sum_raw(grad, (axis,), True),
+                                   softmax_raw(node.inputs[0], axis)))
+
+
+# -- bias_add and l2_loss ----------------------------------------------------------------------
+
+BIAS_ADD = define("BiasAdd")
+
+
+def _bias_add_kernel(x, b, channel_axis):
+    if channel_axis == -1:
+        return x + b
+    return x + b.reshape((-1,) + (1,) * (x.ndim - 2))
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """`value + bias` with `bias` (1-D) along the channel axis: the last one, or axis 1 when
+    `data_format` starts with "NC"."""
+    x, b = binary_operands(value, bias, BIAS_ADD)
+    if data_format is not None and not isinstance(data_format, str):
+        raise ValueError(f"data_format must be a string, got {data_format!r}")
+    nchw = data_format is not None and data_format.startswith("NC")
+    if x._t.ndim < 2:
+        raise kernel_error(f"Input tensor must be at least 2D: {_dims(x)}", BIAS_ADD,
+                           x._t.device, name_suffix=False)
+    if b._t.ndim != 1:
+        raise kernel_error(f"Biases must be 1D: {_dims(b)}", BIAS_ADD, x._t.device,
+                           name_suffix=False)
+    channels = x._t.shape[1 if nchw else -1]
+    if b._t.shape[0] != channels:
+        raise kernel_error(f"Must provide as many biases as the last dimension of the input "
+                           f"tensor: {_dims(b)} vs. {_dims(x)}", BIAS_ADD, x._t.device,
+                           name_suffix=False)
+    return execute(BIAS_ADD, _bias_add_kernel, (x, b), (1 if nchw else -1,))
+
+
+def _dims(t):
+    return "[" + ",".join(str(d) for d in t._t.shape) + "]"
+
+
+@BIAS_ADD.gradient
+def _(node, grad):
+    channel_axis = node.attrs[0] % grad._t.ndim
+    axes = tuple(i for i in range(grad._t.ndim) if i != channel_axis)
+    return grad, reduce_sum_raw(grad, axes, False)
+
+
+L2_LOSS = define("L2Loss")
+
+
+def _l2_loss_kernel(x):
+    return torch.sum(x * x) * 0.5
+
+
+def l2_loss(t, name=None):
+    """`sum(t ** 2) / 2`."""
+    return _unary(L2_LOSS, _l2_loss_kernel, t, FLOATS)
+
+
+@L2_LOSS.gradient
+def _(node, grad):
+    return multiply(node.inputs[0], grad)
