@@ -1,0 +1,113 @@
+"""`keras.Model`: a layer that trains (compile/fit/evaluate/predict, from training.py).
+
+`keras.Model(inputs, outputs)` makes a functional model (functional.py); a subclass defines
+its layers in `__init__` and its computation in `call`, with any extra arguments it likes.
+"""
+import numpy as np
+
+import tapeflow as tf
+from tapeflow.keras.engine import naming
+from tapeflow.keras.engine.layer import Layer
+from tapeflow.keras.engine.training import Trainer
+
+
+def _is_functional_init(args, kwargs):
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or (
+        "inputs" in kwargs and "outputs" in kwargs)
+
+
+class Model(Trainer, Layer):
+    """A layer with training and inference features.
+
+    Example (functional):
+    >>> inputs = keras.Input(shape=(37,))
+    >>> x = keras.layers.Dense(32, activation="relu")(inputs)
+    >>> outputs = keras.layers.Dense(5, activation="softmax")(x)
+    >>> model = keras.Model(inputs=inputs, outputs=outputs)
+
+    Example (subclassing):
+    >>> class MyModel(keras.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense = keras.layers.Dense(5)
+    ...     def call(self, inputs, training=False):
+    ...         return self.dense(inputs)
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _is_functional_init(args, kwargs):
+            from tapeflow.keras.engine.functional import Functional
+            return Layer.__new__(Functional)
+        return Layer.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        Layer.__init__(self, trainable=trainable, name=name or naming.auto_name(self),
+                       dtype=dtype, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self):
+        return self._layers
+
+    def get_layer(self, name=None, index=None):
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received: "
+                             f"index={index}, name={name}.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"only has {len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    def _build_on_call(self, inputs):
+        from tapeflow.keras.engine.layer import _shape_of
+        self._build_shapes_dict = {"input_shape": _shape_of(inputs)}
+        if type(self).build is not Model.build:
+            self.build(_shape_of(inputs))
+        self.built = True
+
+    def build(self, input_shape=None):
+        """Builds a subclassed model by calling it once on zeros of `input_shape` (None
+        dims as 1)."""
+        if self.built:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+
+        def zeros(shape):
+            return tf.zeros([1 if d is None else d for d in shape], dtype=self.dtype)
+        if isinstance(input_shape, (list, tuple)) and input_shape and \
+                isinstance(input_shape[0], (list, tuple)):
+            x = [zeros(s) for s in input_shape]
+        else:
+            x = zeros(tuple(input_shape))
+        self.built = True
+        self._build_shapes_dict = {"input_shape": tuple(input_shape)}
+        self(x)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from tapeflow.keras.engine.summary import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable}
+
+    def __reduce__(self):
+        raise TypeError("Models cannot be pickled yet; use model.get_weights().")
+
+    def _weights_as_npz(self):
+        return {f"w{i}": w for i, w in enumerate(self.get_weights())}
+
+    def _set_weights_from_npz(self, data):
+        self.set_weights([np.asarray(data[f"w{i}"]) for i in range(len(self.weights))])

@@ -1,0 +1,5 @@
+"""`keras.utils`: data and file helpers. This file only re-exports."""
+from tapeflow.keras.engine.progbar import Progbar  # noqa: F401
+from tapeflow.keras.utils.file_utils import get_file, validate_file  # noqa: F401
+from tapeflow.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
+from tapeflow.keras.utils.random_utils import set_random_seed  # noqa: F401
