@@ -31,3 +31,6 @@ from tapeflow.ops.linalg import matmul  # noqa: F401,E402
 
 # -- autodiff ---------------------------------------------------------------------------------
 from tapeflow.autodiff.tape import GradientTape, UnconnectedGradients  # noqa: F401,E402
+
+# -- keras (tapeflow/keras/) ------------------------------------------------------------------
+from tapeflow import keras  # noqa: E402,F401

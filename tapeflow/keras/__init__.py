@@ -1,3 +1,9 @@
 """`tf.keras`: layers, models, training, optimizers, losses, metrics. This file only
 re-exports; the logic lives in the modules named beside each import."""
 from tapeflow.keras import optimizers  # noqa: F401
+# -- engine, layers, models, callbacks, datasets, utils (H7) ---------------------------------
+from tapeflow.keras import callbacks, datasets, layers, models, utils  # noqa: F401,E402
+from tapeflow.keras.engine.functional import Input  # noqa: F401,E402
+from tapeflow.keras.engine.layer import Layer, KerasVariable as Variable  # noqa: F401,E402
+from tapeflow.keras.engine.model import Model  # noqa: F401,E402
+from tapeflow.keras.engine.sequential import Sequential  # noqa: F401,E402
