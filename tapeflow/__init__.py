@@ -29,6 +29,10 @@ from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtr
 from tapeflow import linalg, nn  # noqa: E402,F401
 from tapeflow.ops.linalg import matmul  # noqa: F401,E402
 
+# -- random, strings, devices and config (tapeflow/ops/random.py, strings.py, _core/device.py) --
+from tapeflow import config, random, strings, test  # noqa: E402,F401
+from tapeflow._core.device import DeviceSpec, device  # noqa: E402,F401
+
 # -- autodiff ---------------------------------------------------------------------------------
 from tapeflow.autodiff.tape import GradientTape, UnconnectedGradients  # noqa: F401,E402
 

@@ -1,5 +1,10 @@
 """Per-thread runtime state: the device scope and the stack of active recorders.
 
+The device scope is a stack of torch devices (innermost last) that `tf.device` pushes and pops
+(string parsing and placement rules live in `device.py`); `current_device()` is where new
+tensors go. The default device is the first visible CUDA GPU, else the CPU, fixed the first
+time it is asked for (TF's runtime "initialisation": visible devices cannot change after it).
+
 A recorder is anything that wants to see ops as they run: a `GradientTape` (autodiff) or a
 graph being traced (`tf.function`). Ops call `record()` only when `state.recorders` is
 non-empty, so with nothing active an op pays one attribute check. Recorders are duck-typed
@@ -13,26 +18,55 @@ import torch
 class _State(threading.local):
     def __init__(self):
         self.recorders = []
-        self.device_stack = []
+        self.device_stack = []   # torch devices, innermost scope last
+        self.device_specs = []   # the merged DeviceSpec of each scope (None: default placement)
+        self.graph = None        # the tf.function graph being traced, if any (function/graph.py)
 
 
 state = _State()
 
 _default_device = None
+_visible_gpus = None  # indices of the CUDA devices tf.config.set_visible_devices left visible
+
+
+def visible_gpus():
+    """Indices of the CUDA devices tapeflow may use (all that torch sees, unless narrowed)."""
+    if _visible_gpus is not None:
+        return _visible_gpus
+    return tuple(range(torch.cuda.device_count())) if torch.cuda.is_available() else ()
+
+
+def set_visible_gpus(indices):
+    """Narrows the usable GPUs; only before the default device is fixed (as TF refuses after
+    its runtime is initialised)."""
+    global _visible_gpus
+    if _default_device is not None and tuple(indices) != visible_gpus():
+        raise RuntimeError("Visible devices cannot be modified after being initialized")
+    _visible_gpus = tuple(indices)
 
 
 def default_device():
-    """The first CUDA GPU when torch sees one, else the CPU (TensorFlow's rule)."""
+    """The first visible CUDA GPU when torch sees one, else the CPU (TensorFlow's rule)."""
     global _default_device
     if _default_device is None:
-        _default_device = torch.device("cuda", 0) if torch.cuda.is_available() else \
-            torch.device("cpu")
+        gpus = visible_gpus()
+        _default_device = torch.device("cuda", gpus[0]) if gpus else torch.device("cpu")
     return _default_device
 
 
 def current_device():
     stack = state.device_stack
     return stack[-1] if stack else default_device()
+
+
+def push_device(device, spec):
+    state.device_stack.append(device)
+    state.device_specs.append(spec)
+
+
+def pop_device():
+    state.device_stack.pop()
+    state.device_specs.pop()
 
 
 def record(op, kernel, inputs, attrs, outputs):

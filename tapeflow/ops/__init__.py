@@ -4,3 +4,4 @@ from tapeflow.ops import math  # noqa: F401
 from tapeflow.ops import linalg  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import nn_xent  # noqa: F401
+from tapeflow.ops import random, strings  # noqa: F401
