@@ -1,6 +1,8 @@
 """`tf.keras`: layers, models, training, optimizers, losses, metrics. This file only
 re-exports; the logic lives in the modules named beside each import."""
-from tapeflow.keras import optimizers  # noqa: F401
+# -- optimizers, losses, metrics, initializers, activations, regularizers (H8) ---------------
+from tapeflow.keras import (activations, initializers, losses, optimizers,  # noqa: F401
+                            regularizers)
 # -- engine, layers, models, callbacks, datasets, utils (H7) ---------------------------------
 from tapeflow.keras import callbacks, datasets, layers, models, utils  # noqa: F401,E402
 from tapeflow.keras.engine.functional import Input  # noqa: F401,E402

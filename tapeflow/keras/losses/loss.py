@@ -1,0 +1,142 @@
+"""`keras.losses.Loss`: the base of loss objects, and the reduction every loss shares.
+
+Calling a loss converts both arguments to its dtype (float32 by default; integer labels too,
+as Keras does), computes per-sample values with `call`, weights them by `sample_weight` (and
+a mask, when the loss makes one), and reduces: 'sum_over_batch_size' (the sum divided by the
+number of values, 0 for none), 'sum', or 'none'/None (the weighted values).
+"""
+import tapeflow as tf
+from tapeflow.keras.engine.naming import auto_name
+
+_REDUCTIONS = {"sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight"}
+
+
+def standardize_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError("Invalid value for argument `reduction`. Expected one of "
+                         f"{_REDUCTIONS}. Received: reduction={reduction}")
+    return reduction
+
+
+def convert(x, dtype):
+    """`x` as a tensor of `dtype`, casting tensors of another dtype (Keras's conversion)."""
+    if tf.is_tensor(x):
+        x = tf.convert_to_tensor(x)
+        return x if x.dtype is dtype else tf.cast(x, dtype)
+    return tf.convert_to_tensor(x, dtype=dtype)
+
+
+def _convert_structure(x, dtype):
+    """Nested lists of numbers are one tensor; dicts (several outputs) convert per entry."""
+    if isinstance(x, dict):
+        return {k: _convert_structure(v, dtype) for k, v in x.items()}
+    return convert(x, dtype)
+
+
+class Loss:
+    """Loss base class: subclasses implement `call(y_true, y_pred)` returning per-sample
+    losses.
+
+    Args:
+        reduction: 'sum_over_batch_size' (default), 'sum', 'none' or None, 'mean',
+            'mean_with_sample_weight'.
+        name: the loss's name.
+        dtype: the dtype the inputs are converted to (default float32).
+
+    Example:
+    >>> class MeanSquared(keras.losses.Loss):
+    ...     def call(self, y_true, y_pred):
+    ...         return tf.reduce_mean(tf.square(y_pred - y_true), axis=-1)
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        self.name = name or auto_name(type(self))
+        self.reduction = standardize_reduction(reduction)
+        self._dtype = tf.as_dtype(dtype or "float32")
+
+    @property
+    def dtype(self):
+        return self._dtype.name
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        dtype = self._dtype
+        y_pred = _convert_structure(y_pred, dtype)
+        y_true = _convert_structure(y_true, dtype)
+        losses, mask = self._call_with_mask(y_true, y_pred)
+        return reduce_weighted_values(losses, sample_weight, mask, self.reduction, dtype)
+
+    def _call_with_mask(self, y_true, y_pred):
+        return self.call(y_true, y_pred), None
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Makes ranks agree when they differ by a trailing dimension of size 1."""
+    r1, r2 = len(x1.shape), len(x2.shape)
+    if r1 == r2:
+        return x1, x2
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            x2 = tf.expand_dims(x2, axis=-1)
+        else:
+            x1 = tf.squeeze(x1, axis=-1)
+    if r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            x1 = tf.expand_dims(x1, axis=-1)
+        else:
+            x2 = tf.squeeze(x2, axis=-1)
+    return x1, x2
+
+
+def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    shape = tuple(values.shape)
+    if reduction is None or reduction == "none" or shape == () or shape == (0,):
+        return values
+    loss = tf.reduce_sum(values)
+    if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
+        if reduction == "mean_with_sample_weight" and sample_weight is not None:
+            divisor = tf.cast(tf.reduce_sum(sample_weight), loss.dtype)
+        else:
+            divisor = tf.cast(tf.size(values), loss.dtype)
+        loss = tf.math.divide_no_nan(loss, divisor)
+    return loss
+
+
+def reduce_weighted_values(values, sample_weight=None, mask=None,
+                           reduction="sum_over_batch_size", dtype=None):
+    """Weights `values` by `sample_weight` (and `mask`) and reduces them."""
+    reduction = standardize_reduction(reduction)
+    values = convert(values, dtype) if dtype is not None else tf.convert_to_tensor(values)
+    if sample_weight is not None:
+        sample_weight = convert(sample_weight, values.dtype)
+    if mask is not None:
+        sample_weight = apply_mask(sample_weight, mask, values.dtype, reduction)
+    if sample_weight is not None:
+        values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
+        values = values * sample_weight
+    return reduce_values(values, sample_weight, reduction)
+
+
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Folds a boolean mask into the sample weights (rescaled so that a mean over the batch
+    becomes a mean over the unmasked values)."""
+    if reduction in ("mean", "sum_over_batch_size"):
+        total = tf.cast(tf.size(mask), dtype)
+        valid = tf.reduce_sum(tf.cast(mask, dtype))
+        weight = tf.math.divide_no_nan(total, valid)
+        float_mask = tf.where(tf.cast(mask, tf.bool), weight, tf.zeros_like(weight))
+    else:
+        float_mask = tf.cast(mask, dtype)
+    if sample_weight is not None:
+        float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+        return sample_weight * float_mask
+    return float_mask
