@@ -70,13 +70,19 @@ def _on_path(nodes, source_ids):
                 continue
             node.skip_input_indices = ()
         else:
-            skip = tuple(j for j, x in enumerate(inputs) if id(x) not in live)
+            skip = ()
+            for j, x in enumerate(inputs):
+                if id(x) not in live:
+                    skip += (j,)
             if len(skip) == len(inputs):
                 continue
             node.skip_input_indices = skip
         marked.append(i)
-        for o in node.outputs:
-            live.add(id(o))
+        outputs = node.outputs
+        if len(outputs) == 1:
+            live.add(id(outputs[0]))
+        else:
+            live.update(map(id, outputs))
     return marked
 
 
@@ -99,31 +105,39 @@ def walk(nodes, targets, seeds, sources):
     marked = _on_path(nodes, [id(s) for s in sources])
     # Indexing (not iterating) the list: a persistent tape differentiated inside its own
     # context appends the gradient's ops to `nodes` while we walk.
+    get = grads.get
     for i in reversed(marked):
         node = nodes[i]
         outputs = node.outputs
         if len(outputs) == 1:
-            g = grads.get(id(outputs[0]))
+            g = get(id(outputs[0]))
             if g is None:
                 continue
-            out_grads = (g,)
+            grad_fn = node.op.grad_fn
+            if grad_fn is None:
+                raise LookupError(f"gradient registry has no entry for: {node.op.name}")
+            in_grads = grad_fn(node, g)
         else:
-            out_grads = [grads.get(id(o)) for o in outputs]
+            out_grads = [get(id(o)) for o in outputs]
             if all(g is None for g in out_grads):
                 continue
             out_grads = [zeros_for(o) if g is None and differentiable(o._dtype) else g
                          for g, o in zip(out_grads, outputs)]
-        grad_fn = node.op.grad_fn
-        if grad_fn is None:
-            raise LookupError(f"gradient registry has no entry for: {node.op.name}")
-        in_grads = grad_fn(node, *out_grads)
+            grad_fn = node.op.grad_fn
+            if grad_fn is None:
+                raise LookupError(f"gradient registry has no entry for: {node.op.name}")
+            in_grads = grad_fn(node, *out_grads)
+        inputs = node.inputs
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
-        for x, g in zip(node.inputs, in_grads):
-            if g is None or not differentiable(x._dtype):
+        for x, g in zip(inputs, in_grads):
+            if g is None:
+                continue
+            dtype = x._dtype
+            if not (dtype.is_floating or dtype.is_complex):
                 continue
             key = id(x)
-            prev = grads.get(key)
+            prev = get(key)
             grads[key] = g if prev is None else math_ops.add(prev, g)
     return grads
 

@@ -26,6 +26,7 @@ from tapeflow.ops import _op
 READ_VARIABLE = _op.define("ReadVariableOp")
 READ_VARIABLE.gradient(lambda node, grad: grad)
 
+_LEAVES = (Tensor, Variable)  # exact types: the single-tensor fast path of gradient()
 _CONSUMED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
              "(or jacobians)")
 
@@ -170,6 +171,8 @@ class GradientTape:
         grads = backprop.walk(self._nodes, flat_targets, seeds, flat_sources)
         result = backprop.collect(grads, flat_sources, unconnected)
         self._consume()
+        if type(sources) in _LEAVES:
+            return result[0]
         return nest.pack_sequence_as(sources, result)
 
     def _prepare(self, target, sources, output_gradients, unconnected_gradients):
@@ -191,14 +194,14 @@ class GradientTape:
             raise TypeError("Argument `target` should be a list or nested structure of Tensors, "
                             "Variables or CompositeTensors to be differentiated, but received "
                             "None.")
-        flat_targets = nest.flatten(target)
+        flat_targets = [target] if type(target) in _LEAVES else nest.flatten(target)
         for t in flat_targets:
             if not isinstance(t, (Tensor, Variable)):
                 if t is None:
                     raise TypeError("Cannot convert the argument `type_value`: None to a "
                                     "TensorFlow DType.")
                 raise AttributeError(f"'{type(t).__name__}' object has no attribute 'dtype'")
-        flat_sources = nest.flatten(sources)
+        flat_sources = [sources] if type(sources) in _LEAVES else nest.flatten(sources)
         for s in flat_sources:
             if not isinstance(s, (Tensor, Variable)):
                 raise AttributeError(f"'{type(s).__name__}' object has no attribute 'dtype'")
@@ -213,7 +216,9 @@ class GradientTape:
             if len(seeds) != len(flat_targets):
                 raise ValueError(f"Length mismatch. Expected {len(flat_targets)} output "
                                  f"gradients, got {len(seeds)}.")
-        return flat_targets, flat_sources, seeds, backprop.as_unconnected(unconnected_gradients)
+        if unconnected_gradients is not UnconnectedGradients.NONE:
+            unconnected_gradients = backprop.as_unconnected(unconnected_gradients)
+        return flat_targets, flat_sources, seeds, unconnected_gradients
 
     def _consume(self):
         """A non-persistent tape lets go of its recording (TF frees it at this point)."""
