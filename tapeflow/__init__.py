@@ -34,7 +34,9 @@ from tapeflow import config, random, strings, test  # noqa: E402,F401
 from tapeflow._core.device import DeviceSpec, device  # noqa: E402,F401
 
 # -- autodiff ---------------------------------------------------------------------------------
-from tapeflow.autodiff.tape import GradientTape, UnconnectedGradients  # noqa: F401,E402
+from tapeflow import autodiff  # noqa: E402,F401
+from tapeflow.autodiff import (GradientTape, UnconnectedGradients, custom_gradient,  # noqa: F401,E402
+                               recompute_grad, stop_gradient)
 
 # -- keras (tapeflow/keras/) ------------------------------------------------------------------
 from tapeflow import keras  # noqa: E402,F401

@@ -1,80 +1,165 @@
-"""NumPy-style indexing keys (ints, slices with any step, `...`, `tf.newaxis`) translated once
-into a hashable spec, and the kernels that apply it to torch tensors.
+"""NumPy-style indexing keys (ints, slices with any step, `...`, `tf.newaxis`, scalar integer
+tensors) translated once into a hashable spec, and the kernels that apply it to torch tensors
+(and to the NumPy object arrays of string tensors).
 
-Torch's basic indexing has no negative steps, so a spec flips those dimensions first and then
-slices with positive steps. `Tensor.__getitem__` (the StridedSlice op) and sliced variable
-assignment both use this module.
+A spec is `(index, flips)`: `index` is a tuple of ints, `(start, stop, step)` triples (slices
+with a positive step, kept as tuples so the spec is hashable: kernels are cached by their
+attrs) and `None`, which torch's basic indexing takes as is (a view, no copy); `flips` lists the
+*output*
+dimensions to reverse afterwards, because torch has no negative steps. Reversing only the
+selected part keeps `x[::-1, 0]` from copying all of `x`. `Tensor.__getitem__` (the
+StridedSlice op, in tapeflow/ops/indexing.py) and sliced variable assignment both use this.
 """
+import numbers
+
+import numpy as np
 import torch
 
 from tapeflow._core.errors import invalid_argument
 
-# spec: (flip_dims, index_tuple) where index_tuple holds ints, slices (step > 0) and None.
+SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
+                    "scalar tf.int32/tf.int64 tensors are valid indices")
+_INDEX_DTYPES = ("int16", "int32", "int64")
+_ALL = (None, None, None)
 
 
-def _as_int(k):
-    if isinstance(k, int):
+def _default_fail(message):
+    return invalid_argument(message, "StridedSlice")
+
+
+def as_index(k):
+    """A Python int for an index (int, NumPy integer, scalar int16/32/64 tensor or array)."""
+    if type(k) is int:
         return k
-    if hasattr(k, "__index__"):
-        return k.__index__()
-    raise TypeError("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
-                    f"scalar tf.int32/tf.int64 tensors are valid indices, got {k!r}")
+    if isinstance(k, numbers.Integral):
+        return int(k)
+    dtype = getattr(k, "dtype", None)
+    name = getattr(dtype, "name", None)
+    if name in _INDEX_DTYPES and not tuple(getattr(k, "shape", ())):
+        return int(k)
+    raise TypeError(f"{SLICE_TYPE_ERROR}, got {k!r}")
 
 
-def parse_key(key, shape):
-    """The spec for `tensor[key]` on a tensor of `shape` (a tuple of ints)."""
-    if not isinstance(key, tuple):
+def _check_key_entry(k):
+    if k is None or k is Ellipsis or isinstance(k, slice):
+        return
+    as_index(k)
+
+
+def parse_key(key, shape, fail=_default_fail):
+    """The spec for `tensor[key]` on a tensor of `shape` (a tuple of ints).
+
+    `fail(message)` builds the exception for an invalid key (TF's StridedSlice messages).
+    """
+    if type(key) is int:  # the common case: x[i]
+        n_dims = len(shape)
+        if not n_dims:
+            raise fail("Attempting to slice scalar input.")
+        n = shape[0]
+        if not -n <= key < n:
+            raise fail(f"slice index {key} of dimension 0 out of bounds.")
+        return (key % n,), ()
+    if not isinstance(key, (tuple, list)):
         key = (key,)
+    for k in key:  # TypeErrors for bad entries come first, as in TF
+        _check_key_entry(k)
+    n_ellipsis = sum(1 for k in key if k is Ellipsis)
+    if n_ellipsis > 1:
+        raise fail("Multiple ellipses in slice spec not allowed")
     n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if sum(1 for k in key if k is Ellipsis) > 1:
-        raise ValueError("Multiple ellipses in slice spec not allowed")
-    if n_real > len(shape):
-        raise invalid_argument(f"Index out of range using input dim {len(shape)}; input has "
-                               f"only {len(shape)} dims", "StridedSlice")
-    expanded = []
-    for k in key:
-        if k is Ellipsis:
-            expanded.extend([slice(None)] * (len(shape) - n_real))
-        else:
-            expanded.append(k)
-    flips, index, dim = [], [], 0
-    for k in expanded:
+    rank = len(shape)
+    if n_real and not rank:
+        raise fail("Attempting to slice scalar input.")
+    if n_real > rank:
+        raise fail(f"Index out of range using input dim {rank}; input has only {rank} dims")
+    index, flips, dim, out_dim = [], [], 0, 0
+    for position, k in enumerate(key):
         if k is None:
             index.append(None)
-            continue
-        n = shape[dim]
-        if isinstance(k, slice):
-            start, stop, step = k.start, k.stop, k.step
-            start = None if start is None else _as_int(start)
-            stop = None if stop is None else _as_int(stop)
-            step = 1 if step is None else _as_int(step)
+            out_dim += 1
+        elif k is Ellipsis:
+            for _ in range(rank - n_real):
+                index.append(_ALL)
+                dim += 1
+                out_dim += 1
+        elif isinstance(k, slice):
+            step = 1 if k.step is None else as_index(k.step)
             if step == 0:
-                raise invalid_argument("slice step cannot be zero", "StridedSlice")
-            start, stop, step = slice(start, stop, step).indices(n)
-            if step < 0:
-                flips.append(dim)
-                start, stop, step = n - 1 - start, n - 1 - stop, -step
-            index.append(slice(start, max(stop, start), step))
+                raise fail(f"strides[{position}] must be non-zero")
+            start = None if k.start is None else as_index(k.start)
+            stop = None if k.stop is None else as_index(k.stop)
+            n = shape[dim]
+            if step == 1 and start is None and stop is None:
+                index.append(_ALL)
+            else:
+                start, stop, step = slice(start, stop, step).indices(n)
+                if step < 0:
+                    # the same elements, walked forwards, then flipped: start, start+step, ...
+                    count = len(range(start, stop, step))
+                    step = -step
+                    start = start - step * (count - 1) if count else 0
+                    stop = start + step * (count - 1) + 1 if count else 0
+                    flips.append(out_dim)
+                index.append((start, max(stop, start), step))
+            dim += 1
+            out_dim += 1
         else:
-            i = _as_int(k)
+            i = as_index(k)
+            n = shape[dim]
             if not -n <= i < n:
-                raise invalid_argument(f"slice index {i} of dimension {dim} out of bounds.",
-                                       "StridedSlice")
+                raise fail(f"slice index {i} of dimension {dim} out of bounds.")
             index.append(i % n)
-        dim += 1
-    return tuple(flips), tuple(index)
+            dim += 1
+    return tuple(index), tuple(flips)
 
 
-def apply_spec(t, spec):
-    flips, index = spec
-    if flips:
-        t = t.flip(flips)
-    return t[index]
+def torch_index(index):
+    """The spec's index as torch/NumPy take it (triples back to slices)."""
+    return tuple(slice(*k) if type(k) is tuple else k for k in index)
+
+
+def apply_spec(t, index, flips):
+    """`t[spec]` for a torch tensor (a view unless a dimension is reversed)."""
+    r = t[torch_index(index)]
+    return r.flip(flips) if flips else r
+
+
+def apply_spec_numpy(a, index, flips):
+    """`a[spec]` for a NumPy array (string tensors), always an array (never a bare element)."""
+    r = a[torch_index(index) + (Ellipsis,)]
+    return np.flip(r, flips).copy() if flips else r
+
+
+def region_shape(shape, index):
+    """The shape `t[index]` has, for a tensor of `shape`, without touching data."""
+    return torch.empty(shape, device="meta")[torch_index(index)].shape
 
 
 def scatter_into(t, spec, value):
-    """A copy of `t` with the region `spec` selects replaced by `value` (broadcast)."""
-    flips, index = spec
-    out = t.flip(flips).clone() if flips else t.clone()
-    out[index] = value
-    return out.flip(flips) if flips else out
+    """A copy of `t` with the region `spec` selects replaced by `value` (broadcast to it).
+
+    Raises RuntimeError with TF's text when `value` does not broadcast to the region.
+    """
+    index, flips = spec
+    target = region_shape(t.shape, index)
+    vshape = value.shape
+    extra = len(vshape) - len(target)
+    if extra > 0 and all(d == 1 for d in vshape[:extra]):
+        value = value.reshape(vshape[extra:])
+    vshape = value.shape
+    if len(vshape) > len(target) or any(a != b and a != 1 for a, b in
+                                        zip(reversed(vshape), reversed(target))):
+        raise RuntimeError(f"Cannot broadcast input shape {list(vshape)} into final shape "
+                           f"{list(target)}")
+    out = t.clone()
+    if flips:
+        value = value.expand(target).flip(flips)
+    out[torch_index(index)] = value
+    return out
+
+
+def zeros_with(grad, shape, index, flips):
+    """Zeros of `shape` with `grad` written into the region `index` selects (StridedSliceGrad)."""
+    out = grad.new_zeros(shape)
+    out[torch_index(index)] = grad.flip(flips) if flips else grad
+    return out
