@@ -25,6 +25,15 @@ from tapeflow import ops as _ops  # noqa: E402,F401  (registers ops, attaches op
 from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtract,  # noqa: F401,E402
                                truediv, zeros_like)
 
+# -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
+from tapeflow.ops.array import (broadcast_to, concat, expand_dims, identity, rank,  # noqa: F401,E402
+                                reshape, reverse, shape, shape_n, size, split, squeeze, stack,
+                                tile, transpose, unstack)
+from tapeflow.ops.indexing import (boolean_mask, gather, gather_nd, one_hot, scatter_nd,  # noqa: F401,E402
+                                   slice, strided_slice, tensor_scatter_nd_add,
+                                   tensor_scatter_nd_update)
+from tapeflow.ops.padding import pad  # noqa: F401,E402
+
 # -- linalg and nn (tapeflow/ops/linalg.py, nn.py, nn_xent.py) --------------------------------
 from tapeflow import linalg, nn  # noqa: E402,F401
 from tapeflow.ops.linalg import matmul  # noqa: F401,E402
