@@ -26,9 +26,9 @@ from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtr
                                truediv, zeros_like)
 
 # -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
-from tapeflow.ops.array import (broadcast_to, concat, expand_dims, identity, rank,  # noqa: F401,E402
-                                reshape, reverse, shape, shape_n, size, split, squeeze, stack,
-                                tile, transpose, unstack)
+from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402
+                                reverse, shape, size, squeeze, tile, transpose)
+from tapeflow.ops.joining import concat, shape_n, split, stack, unstack  # noqa: F401,E402
 from tapeflow.ops.indexing import (boolean_mask, gather, gather_nd, one_hot, scatter_nd,  # noqa: F401,E402
                                    slice, strided_slice, tensor_scatter_nd_add,
                                    tensor_scatter_nd_update)

@@ -91,6 +91,7 @@ MANIPULATIONS = {
     "size_int64": lambda m, x: m.size(x, out_type=m.int64),
     "shape_n": lambda m, x: m.shape_n([x, x[0]]),
     "identity": lambda m, x: m.identity(x),
+    "matrix_transpose": lambda m, x: m.linalg.matrix_transpose(x),
 }
 
 
@@ -107,6 +108,14 @@ def test_manipulation_of_strings_matches_tf(realtf, name):
     a = _str_value((2, 3, 4))
     fn = MANIPULATIONS[name]
     assert_same(fn(tf, tf.constant(a)), fn(realtf, realtf.constant(a)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "int32"])
+def test_adjoint_matches_tf(realtf, dtype):
+    a = _value(dtype, (2, 3, 4))
+    assert_same(tf.linalg.adjoint(a), realtf.linalg.adjoint(a))
+    assert_same_outcome(lambda: tf.linalg.matrix_transpose(a[0, 0]),
+                        lambda: realtf.linalg.matrix_transpose(a[0, 0]))
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (5,), (1, 1), (0, 3), (2, 1, 3)])
