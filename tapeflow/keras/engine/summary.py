@@ -43,17 +43,14 @@ def _ratio_reduce(total, widths):
 
 
 def _wrap(text, width):
-    """Word-wraps `text` into lines of at most `width` characters (long words are cut)."""
+    """Word-wraps `text` into lines of at most `width` characters; a word longer than a line
+    is cut short with an ellipsis, as rich does."""
     lines = []
     for para in text.split("\n"):
         line = ""
         for word in para.split(" "):
-            while len(word) > width:
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(word[:width])
-                word = word[width:]
+            if len(word) > width:
+                word = word[:width - 1] + "\u2026"
             if not line:
                 line = word
             elif len(line) + 1 + len(word) <= width:

@@ -145,7 +145,13 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             noise_shape = [inputs.shape[i] if d is None else d
                            for i, d in enumerate(self.noise_shape)]
-        return tf.nn.dropout(inputs, rate=self.rate, noise_shape=noise_shape, seed=self.seed)
+        if hasattr(tf.nn, "dropout"):
+            return tf.nn.dropout(inputs, rate=self.rate, noise_shape=noise_shape,
+                                 seed=self.seed)
+        shape = noise_shape if noise_shape is not None else inputs.shape
+        keep = tf.cast(tf.random.uniform(shape, dtype=inputs.dtype, seed=self.seed) >= self.rate,
+                       inputs.dtype)
+        return inputs * keep * (1.0 / (1.0 - self.rate))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
