@@ -1,0 +1,3 @@
+"""`tf.data.experimental`."""
+from tapeflow.data.dataset import (AUTOTUNE, INFINITE_CARDINALITY,  # noqa: F401
+                                   UNKNOWN_CARDINALITY, cardinality)
