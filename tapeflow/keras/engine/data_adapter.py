@@ -175,9 +175,14 @@ class IterableBatches:
         return not hasattr(self.data, "__len__") and not hasattr(self.data, "cardinality")
 
 
+def _is_list_of_batches(x):
+    return isinstance(x, (list, tuple)) and bool(x) and all(
+        isinstance(e, (tuple, list)) for e in x)
+
+
 def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
-    if is_array_structure(x):
+    if is_array_structure(x) and not (y is None and _is_list_of_batches(x)):
         if isinstance(x, list) and x and isinstance(x[0], (int, float)):
             x = np.asarray(x)
         return ArrayBatches(x, y, sample_weight, batch_size, shuffle, class_weight, steps)

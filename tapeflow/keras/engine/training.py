@@ -354,8 +354,12 @@ class Trainer:
                        return_dict=False):
         self._assert_compiled()
         if class_weight is not None:
-            cw = data_adapter._class_weights(np.asarray(y), class_weight)
-            sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
+            if sample_weight is not None:
+                raise ValueError("Arguments `sample_weight` and `class_weight` cannot be "
+                                 f"specified at the same time. Received: "
+                                 f"sample_weight={sample_weight}, class_weight={class_weight}")
+            sample_weight = data_adapter._class_weights(np.asarray(y), class_weight)
+        self.reset_metrics()
         data = next(data_adapter.ArrayBatches(x, y, sample_weight, batch_size=_n(x)).epoch())
         logs = self.make_train_function()(data)
         logs = pythonify_logs(logs)
