@@ -12,7 +12,7 @@ from tapeflow._core.context import state
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.autodiff import backprop
-from tapeflow.ops import math as math_ops
+from tapeflow.ops import array as array_ops, joining, math as math_ops
 
 
 def _one_hot(index, shape, like):
@@ -25,21 +25,7 @@ def _stack_rows(rows, shape):
     """Stacks equally shaped row tensors along a new axis 0, then reshapes to `shape`."""
     if not state.recorders:
         return wrap(torch.stack([r._t for r in rows]).reshape(shape), rows[0]._dtype)
-    try:
-        from tapeflow.ops.array import stack  # recorded, hence differentiable
-    except ImportError:
-        stack = None
-    if stack is not None:
-        return math_ops.reshape_raw(stack(rows), shape)
-    # Fallback with the ops that always exist: the sum over rows of onehot(i) (x) row_i.
-    n = len(rows)
-    total = None
-    for i, r in enumerate(rows):
-        e = wrap(torch.zeros((n, 1), dtype=r._dtype.torch, device=r._t.device), r._dtype)
-        e._t[i, 0] = 1
-        term = math_ops.multiply(e, math_ops.reshape_raw(r, (1, -1)))
-        total = term if total is None else math_ops.add(total, term)
-    return math_ops.reshape_raw(total, shape)
+    return math_ops.reshape_raw(joining.stack(rows), shape)  # recorded: differentiable
 
 
 def _rows(tape, target, flat_sources, seeds):
@@ -131,22 +117,5 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
 def _move_axis0_to_1(stacked, out_shape, row, sshape):
     if not state.recorders:
         return wrap(stacked._t.transpose(0, 1).reshape(out_shape), stacked._dtype)
-    try:
-        from tapeflow.ops.array import transpose
-    except ImportError:
-        transpose = None
     perm = (1, 0) + tuple(range(2, len(sshape) + 1))
-    if transpose is not None:
-        return math_ops.reshape_raw(transpose(stacked, perm), out_shape)
-    # Fallback: a batch matmul-free transpose via reshape is impossible; use the one-hot sums.
-    rows = [_slice_axis1(stacked, b, row, sshape) for b in range(sshape[0])]
-    return _stack_rows(rows, out_shape)
-
-
-def _slice_axis1(stacked, b, row, sshape):
-    """stacked[:, b] written with always-present ops (a one-hot weighted sum over axis 1)."""
-    e = torch.zeros((1, sshape[0]) + (1,) * (len(sshape) - 1), dtype=stacked._dtype.torch,
-                    device=stacked._t.device)
-    e.view(-1)[b] = 1
-    picked = math_ops.multiply(stacked, wrap(e, stacked._dtype))
-    return math_ops.reduce_sum_raw(picked, (1,), False)
+    return math_ops.reshape_raw(array_ops.transpose(stacked, perm), out_shape)

@@ -486,3 +486,10 @@ def test_gradient_skips_ops_off_the_path():
         _op.execute(orphan, lambda u: u * 2, (z,))
         y = x * x
     assert float(t.gradient(y, x)) == 4.0
+
+
+def test_namespaces(realtf):
+    assert tf.autodiff.GradientTape is tf.GradientTape
+    assert tf.UnconnectedGradients.ZERO.value == realtf.UnconnectedGradients.ZERO.value
+    assert [e.value for e in tf.UnconnectedGradients] == \
+        [e.value for e in realtf.UnconnectedGradients]
