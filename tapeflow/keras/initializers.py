@@ -92,9 +92,6 @@ class Identity(Initializer):
         dtype = _dtype(dtype)
         return tf.constant(self.gain * np.eye(*shape), dtype=dtype)
 
-    def get_config(self):
-        return {"gain": self.gain}
-
 
 class RandomInitializer(Initializer):
     """An initializer drawing random numbers; `seed` (an int) makes every call identical."""
@@ -167,9 +164,13 @@ class RandomUniform(RandomInitializer):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
 
-def compute_fans(shape):
-    """(fan_in, fan_out) of a weight shape: dense `(in, out)`, convolution `(..., in, out)`."""
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a weight shape: dense `(in, out)`, convolution `(..., in, out)`,
+    or the products over `input_axes` / `output_axes` when both are given."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (int(math.prod(shape[a] for a in input_axes)),
+                int(math.prod(shape[a] for a in output_axes)))
     if len(shape) < 1:
         return 1, 1
     if len(shape) == 1:
@@ -188,9 +189,11 @@ class VarianceScaling(RandomInitializer):
         mode: "fan_in", "fan_out" or "fan_avg".
         distribution: "truncated_normal", "untruncated_normal" or "uniform".
         seed: an int makes every call identical.
+        input_axes, output_axes: the axes whose sizes multiply into fan_in / fan_out.
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         if scale <= 0.0:
             raise ValueError("Argument `scale` must be positive float. "
                              f"Received: scale={scale}")
@@ -207,11 +210,13 @@ class VarianceScaling(RandomInitializer):
         self.scale = scale
         self.mode = mode
         self.distribution = distribution
+        self.input_axes = input_axes
+        self.output_axes = output_axes
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
         shape, dtype = _shape(shape), _dtype(dtype)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         scale = self.scale / max(1.0, n[self.mode])
         if self.distribution == "truncated_normal":
@@ -223,17 +228,19 @@ class VarianceScaling(RandomInitializer):
         return self._draw("uniform", shape, dtype, minval=-limit, maxval=limit)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+        return {**super().get_config(), "scale": self.scale, "mode": self.mode,
+                "distribution": self.distribution, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 def _variance_scaling(name, scale, mode, distribution, doc):
-    def __init__(self, seed=None):
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
         VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution,
-                                 seed=seed)
+                                 seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self):
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
     return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
                                             "__doc__": doc, "__module__": __name__})

@@ -4,6 +4,8 @@
 import inspect
 import math
 
+import numpy as np
+
 import tapeflow as tf
 from tapeflow.keras._objects import deserialize_object, serialize_object
 
@@ -58,7 +60,8 @@ class L1(Regularizer):
     """`l1 * sum(abs(x))`."""
 
     def __init__(self, l1=0.01):
-        self.l1 = validate_float_arg(0.01 if l1 is None else l1, name="l1")
+        # Keras keeps this factor as a float32 tensor (its config shows the rounded value).
+        self.l1 = float(np.float32(validate_float_arg(0.01 if l1 is None else l1, name="l1")))
 
     def __call__(self, x):
         x = tf.convert_to_tensor(x)
@@ -87,7 +90,7 @@ class OrthogonalRegularizer(Regularizer):
     mean absolute cosine similarity between distinct rows (columns)."""
 
     def __init__(self, factor=0.01, mode="rows"):
-        self.factor = validate_float_arg(factor, name="factor")
+        self.factor = float(np.float32(validate_float_arg(factor, name="factor")))
         if mode not in {"rows", "columns"}:
             raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", '
                              f'"columns"}}. Received: mode={mode}')
