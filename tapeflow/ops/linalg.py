@@ -13,7 +13,7 @@ from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
-from tapeflow.ops.math import _reverse, install_operators, negative, \
+from tapeflow.ops.math import _reverse, install_operators, no_kernel, negative, \
     reshape_raw, unbroadcast
 
 
@@ -123,10 +123,8 @@ def _run(op, kernel, a, b, attrs):
 def _unsupported(dtype, op):
     allowed = _MATMUL_ATTR_TYPES if op is MATMUL else _BATCH_ATTR_TYPES
     if dtype in allowed:
-        raise NotFoundError(None, None, f"Could not find device for node: {{{{node {op.name}}}}}"
-                            f" = {op.name}[T=DT_{dtype.name.upper()}]")
-    fake = Tensor(None, dtype)
-    check_dtype(fake, allowed, op)
+        raise no_kernel(op, dtype)
+    check_dtype(Tensor(None, dtype), allowed, op)
 
 
 def _dims(t):
@@ -174,15 +172,15 @@ def _matmul_grad(node, grad):
         raise LookupError("tapeflow differentiates complex matmul with adjoint_a/b only, not "
                           "with transpose_a/b.")
     adj_a, adj_b = mode_a == 2, mode_b == 2
-    if not adj_a and not adj_b:
-        ga, gb = matmul_raw(grad, b, False, True), matmul_raw(a, grad, True, False)
-    elif not adj_a:
-        ga, gb = matmul_raw(grad, b), matmul_raw(grad, a, True, False)
-    elif not adj_b:
-        ga, gb = matmul_raw(b, grad, False, True), matmul_raw(a, grad)
-    else:
-        ga, gb = matmul_raw(b, grad, True, True), matmul_raw(grad, a, True, True)
-    return unbroadcast(ga, a), unbroadcast(gb, b)
+    skip = node.skip_input_indices
+    ga = gb = None
+    if 0 not in skip:  # C = op(A) op(B): the four cases of TF's _MatMulGrad
+        ga = matmul_raw(b, grad, adj_b, True) if adj_a else matmul_raw(grad, b, False, not adj_b)
+        ga = unbroadcast(ga, a)
+    if 1 not in skip:
+        gb = matmul_raw(grad, a, True, adj_a) if adj_b else matmul_raw(a, grad, not adj_a, False)
+        gb = unbroadcast(gb, b)
+    return ga, gb
 
 
 MATMUL.gradient(_matmul_grad)

@@ -11,10 +11,14 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error, \
-    scalar
-from tapeflow.ops.math import multiply, negative, ones_like, reduce_sum_raw, subtract, \
-    zeros_like
+from tapeflow.ops._op import REGISTRY, binary_operands, check_dtype, define, execute, \
+    kernel_error, scalar
+from tapeflow.ops.array import squeeze
+from tapeflow.ops.elementwise import (cast, erfc, exp, imag, real, rsqrt, sigmoid, square,
+                                      tanh)
+from tapeflow.ops.math import add, maximum, multiply, negative, ones_like, reduce_sum_raw, \
+    squared_difference, subtract, zeros_like
+from tapeflow.ops.reduction import reduce_mean, reduce_sum
 
 _F16, _BF16, _F32, _F64 = dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
 FLOATS = (_F32, _F64, _F16, _BF16)  # float32 first: tuple membership tests identity first
@@ -25,18 +29,20 @@ _FLOAT_NAMES_ORDER = (_F16, _BF16, _F32, _F64)  # the order TF lists them in err
 _aten = torch.ops.aten
 
 
-def _unary(op, kernel, x, allowed, attrs=()):
+def _unary(op, kernel, x, allowed, attrs=(), signature="features:T -> activations:T"):
     """Runs a one-input op after TF's dtype check."""
     if type(x) is not Tensor:
         x = convert_to_tensor(x)
     if x._dtype not in allowed:
-        check_dtype(x, allowed if allowed is not FLOATS else _FLOAT_NAMES_ORDER, op)
+        check_dtype(x, allowed if allowed is not FLOATS else _FLOAT_NAMES_ORDER, op,
+                    signature=signature)
     return execute(op, kernel, (x,), attrs)
 
 
-def _zeros_not_needed(x):
-    """The second-input gradient of a piecewise-linear `*Grad` op: zeros, as TF returns."""
-    return zeros_like(x)
+def _zeros_not_needed(node):
+    """The second-input gradient of a piecewise-linear `*Grad` op: zeros, as TF returns (or
+    nothing, when this walk does not need it)."""
+    return None if 1 in node.skip_input_indices else zeros_like(node.inputs[1])
 
 
 # -- relu family -----------------------------------------------------------------------------
@@ -69,7 +75,7 @@ def _(node, grad):
 
 @RELU_GRAD.gradient
 def _(node, grad):
-    return relu_grad(grad, node.inputs[1]), _zeros_not_needed(node.inputs[1])
+    return relu_grad(grad, node.inputs[1]), _zeros_not_needed(node)
 
 
 RELU6 = define("Relu6")
@@ -100,7 +106,7 @@ def _(node, grad):
 
 @RELU6_GRAD.gradient
 def _(node, grad):
-    return relu6_grad(grad, node.inputs[1]), _zeros_not_needed(node.inputs[1])
+    return relu6_grad(grad, node.inputs[1]), _zeros_not_needed(node)
 
 
 LEAKY_RELU = define("LeakyRelu")
@@ -138,7 +144,7 @@ def _(node, grad):
 @LEAKY_RELU_GRAD.gradient
 def _(node, grad):
     x = node.inputs[1]
-    return leaky_relu_grad(grad, x, node.attrs[0]), _zeros_not_needed(x)
+    return leaky_relu_grad(grad, x, node.attrs[0]), _zeros_not_needed(node)
 
 
 # elu and selu: y <= 0 gives d/dx = scale * (y + alpha * scale) with TF's constants.
@@ -176,7 +182,8 @@ def _(node, grad):
 def _(node, grad):
     g, y = node.inputs
     # d/dy of g * (y + 1) on y < 0 is g; relu_grad(., -y) keeps exactly y < 0.
-    return elu_grad(grad, y), relu_grad(multiply(grad, g), negative(y))
+    dy = None if 1 in node.skip_input_indices else relu_grad(multiply(grad, g), negative(y))
+    return elu_grad(grad, y), dy
 
 
 def selu(features, name=None):
@@ -201,7 +208,8 @@ def _(node, grad):
 @SELU_GRAD.gradient
 def _(node, grad):
     g, y = node.inputs
-    return selu_grad(grad, y), relu_grad(multiply(grad, g), negative(y))
+    dy = None if 1 in node.skip_input_indices else relu_grad(multiply(grad, g), negative(y))
+    return selu_grad(grad, y), dy
 
 
 SOFTPLUS = define("Softplus")
@@ -234,6 +242,8 @@ def _(node, grad):
 @SOFTPLUS_GRAD.gradient
 def _(node, grad):
     dy, x = node.inputs
+    if 1 in node.skip_input_indices:
+        return softplus_grad(grad, x), None
     s = softplus_grad(ones_like(x), x)  # sigmoid(x), whose derivative is s - s * s
     return softplus_grad(grad, x), multiply(multiply(grad, dy), subtract(s, multiply(s, s)))
 
@@ -269,6 +279,8 @@ def _(node, grad):
     # d/dx g / (1 + |x|)^2 = -2 g q sign(x) / (1 + |x|) = -2 g q (sign(x) - softsign(x)),
     # with q = 1 / (1 + |x|)^2; sign(x) is built from relu_grad (piecewise constant).
     g, x = node.inputs
+    if 1 in node.skip_input_indices:
+        return softsign_grad(grad, x), None
     one = ones_like(x)
     sign = subtract(relu_grad(one, x), relu_grad(one, negative(x)))
     q = softsign_grad(one, x)
@@ -278,6 +290,116 @@ def _(node, grad):
 
 def _const(value, like):
     return scalar(value, like._dtype, like._t.device)
+
+
+# -- gelu and silu: one fused kernel forward, gradients composed of tapeflow ops --------------
+
+GELU = define("Gelu")
+# TF casts these two constants from float32 tensors, so float64 gelu sees float32 roundings
+_SQRT_HALF, _TANH_K = float(np.float32(0.7071067811865476)), float(np.float32(0.044715))
+_TANH_C, _SQRT_PI = 0.7978845608028654, 1.7724538509055159
+
+
+def _gelu_kernel(x, approximate):
+    # TF's formulas: torch's fused gelu is off by ~1e-4 (relative) in the tails in float32
+    if approximate == "none":
+        return 0.5 * x * torch.erfc(x * -_SQRT_HALF)
+    return 0.5 * x * (1.0 + torch.tanh(_TANH_C * (x + _TANH_K * x * x * x)))
+
+
+def gelu(features, approximate=False, name=None):
+    """`features * P(X <= features)` for a standard normal X (`approximate=True`: TF's tanh
+    approximation)."""
+    x = features if type(features) is Tensor else convert_to_tensor(features)
+    if not x._dtype.is_floating:
+        raise ValueError("`features.dtype` must be a floating point tensor."
+                         f"Received:features.dtype={x._dtype}")
+    return execute(GELU, _gelu_kernel, (x,), ("tanh" if approximate else "none",))
+
+
+@GELU.gradient
+def _(node, grad):
+    x = node.inputs[0]
+    if node.attrs[0] == "none":  # d/dx x erfc(-c x) / 2 = erfc(-c x) / 2 + x c e^(-c²x²) / √π
+        cdf = multiply(erfc(multiply(x, _const(-_SQRT_HALF, x))), _const(0.5, x))
+        pdf = multiply(exp(multiply(square(x), _const(-_SQRT_HALF * _SQRT_HALF, x))),
+                       _const(_SQRT_HALF / _SQRT_PI, x))
+        return multiply(grad, add(cdf, multiply(x, pdf)))
+    # y = x (1 + t) / 2 with t = tanh(c (x + k x^3))
+    x2 = square(x)
+    t = tanh(multiply(multiply(x, add(multiply(x2, _const(_TANH_K, x)), _const(1.0, x))),
+                      _const(_TANH_C, x)))
+    du = multiply(add(multiply(x2, _const(3 * _TANH_K, x)), _const(1.0, x)), _const(_TANH_C, x))
+    slope = add(multiply(add(t, _const(1.0, x)), _const(0.5, x)),
+                multiply(multiply(multiply(x, _const(0.5, x)), subtract(_const(1.0, x),
+                                                                        square(t))), du))
+    return multiply(grad, slope)
+
+
+SILU = define("Silu")
+
+
+def silu(features, beta=1.0):
+    """`features * sigmoid(beta * features)` (also `tf.nn.swish`). With the default beta it is
+    one fused kernel; another beta (which may be a tensor, and gets a gradient) composes."""
+    x = features if type(features) is Tensor else convert_to_tensor(features)
+    if isinstance(beta, (int, float)) and beta == 1.0:
+        return execute(SILU, torch.nn.functional.silu, (x,))
+    beta = cast(beta, x._dtype)
+    return multiply(x, sigmoid(multiply(beta, x)))
+
+
+swish = silu
+
+
+@SILU.gradient
+def _(node, grad):
+    x = node.inputs[0]
+    s = sigmoid(x)  # d/dx x s(x) = s (1 + x (1 - s))
+    return multiply(grad, multiply(s, add(_const(1.0, x), multiply(x, subtract(_const(1.0, x),
+                                                                                 s)))))
+
+
+# -- compositions: l2_normalize and moments ----------------------------------------------------
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """`x / sqrt(max(sum(x ** 2, axis), epsilon))`."""
+    axis = dim if axis is None else axis
+    x = x if type(x) is Tensor else convert_to_tensor(x)
+    if x._dtype.is_complex:
+        sq_real = square(real(x))
+        sq_imag = square(imag(x))
+        square_sum = add(reduce_sum(sq_real, axis, keepdims=True),
+                         reduce_sum(sq_imag, axis, keepdims=True))
+        inv_norm = rsqrt(maximum(square_sum, epsilon))
+        return multiply(x, cast(inv_norm, x._dtype))
+    square_sum = reduce_sum(square(x), axis, keepdims=True)
+    return multiply(x, rsqrt(maximum(square_sum, epsilon)))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None):
+    """`(mean, variance)` of `x` over `axes` (float16 is computed in float32, as in TF)."""
+    x = x if type(x) is Tensor else convert_to_tensor(x)
+    y = cast(x, _F32) if x._dtype is _F16 else x
+    mean = reduce_mean(y, axes, keepdims=True)
+    # TF stops the gradient through the mean here; only second derivatives can tell.
+    variance = reduce_mean(squared_difference(y, _stop_gradient(mean)), axes, keepdims=True)
+    if not keepdims:
+        mean = squeeze(mean, axes)
+        variance = squeeze(variance, axes)
+    if x._dtype is _F16:
+        return cast(mean, _F16), cast(variance, _F16)
+    return mean, variance
+
+
+def _stop_gradient(x):
+    """TF's StopGradient op, found in the registry (it is defined by the autodiff layer, which
+    this layer may not import)."""
+    return execute(REGISTRY["StopGradient"], _identity_kernel, (x,))
+
+
+def _identity_kernel(t):
+    return t
 
 
 # -- softmax -----------------------------------------------------------------------------------
@@ -298,7 +420,8 @@ def _check_axis(x, axis):
 def _softmax_like(op, kernel, logits, axis):
     x = logits if type(logits) is Tensor else convert_to_tensor(logits)
     if x._dtype is not _F32 and x._dtype not in FLOATS:
-        check_dtype(x, _FLOAT_NAMES_ORDER, op)
+        out = "softmax" if op is SOFTMAX else "logsoftmax"
+        check_dtype(x, _FLOAT_NAMES_ORDER, op, signature=f"logits:T -> {out}:T")
     n = x._t.ndim
     if n == 0:
         raise kernel_error("logits must have >= 1 dimension, got []", op, x._t.device)
@@ -381,6 +504,8 @@ def _dims(t):
 @BIAS_ADD.gradient
 def _(node, grad):
     channel_axis = node.attrs[0] % grad._t.ndim
+    if 1 in node.skip_input_indices:
+        return grad, None
     axes = tuple(i for i in range(grad._t.ndim) if i != channel_axis)
     return grad, reduce_sum_raw(grad, axes, False)
 
@@ -394,7 +519,7 @@ def _l2_loss_kernel(x):
 
 def l2_loss(t, name=None):
     """`sum(t ** 2) / 2`."""
-    return _unary(L2_LOSS, _l2_loss_kernel, t, FLOATS)
+    return _unary(L2_LOSS, _l2_loss_kernel, t, FLOATS, signature="t:T -> output:T")
 
 
 @L2_LOSS.gradient

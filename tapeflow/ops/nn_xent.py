@@ -80,10 +80,15 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 def _(node, grad):
     logits, labels = node.inputs
     axis = node.attrs[0]
+    skip = node.skip_input_indices
     g = _with_class_dim(grad, axis)
-    d_logits = multiply(g, subtract(softmax_raw(logits, axis), labels))
-    d_labels = multiply(g, negative(execute(LOG_SOFTMAX, torch.log_softmax, (logits,), (axis,))))
-    return unbroadcast(d_logits, logits), unbroadcast(d_labels, labels)
+    d_logits = d_labels = None
+    if 0 not in skip:
+        d_logits = unbroadcast(multiply(g, subtract(softmax_raw(logits, axis), labels)), logits)
+    if 1 not in skip:  # labels are usually constants: only computed when a source needs them
+        log_p = execute(LOG_SOFTMAX, torch.log_softmax, (logits,), (axis,))
+        d_labels = unbroadcast(multiply(g, negative(log_p)), labels)
+    return d_logits, d_labels
 
 
 # -- sparse softmax cross-entropy (integer labels) ---------------------------------------------
@@ -203,5 +208,8 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
 @SIGMOID_XENT.gradient
 def _(node, grad):
     x, z = node.inputs
+    skip = node.skip_input_indices
     # d/dx = sigmoid(x) - z, and grad * sigmoid(x) is softplus_grad(grad, x)
-    return subtract(softplus_grad(grad, x), multiply(grad, z)), negative(multiply(grad, x))
+    d_logits = None if 0 in skip else subtract(softplus_grad(grad, x), multiply(grad, z))
+    d_labels = None if 1 in skip else negative(multiply(grad, x))
+    return d_logits, d_labels
