@@ -17,7 +17,7 @@ import logging
 
 from tapeflow._core import nest
 from tapeflow._core.context import pop_recorder, push_recorder
-from tapeflow._core.tensor import Tensor
+from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.autodiff import backprop, jacobian as jacobian_lib
 from tapeflow.autodiff.backprop import Node, UnconnectedGradients  # noqa: F401 (re-export)
@@ -123,6 +123,8 @@ class GradientTape:
                 return tensor
             self._variables[key] = variable
             self._ids[key] = variable
+        if id(tensor) in self._ids:  # a traced graph hands out one tensor for repeated reads
+            return tensor
         self._nodes.append(Node(READ_VARIABLE, (variable,), (tensor,), ()))
         self._ids[id(tensor)] = tensor
         return tensor
@@ -209,10 +211,15 @@ class GradientTape:
             seeds = [None] * len(flat_targets)
         else:
             seeds = nest.flatten(output_gradients)
+            if len(seeds) != len(flat_targets) and isinstance(output_gradients, (list, tuple)) \
+                    and len(output_gradients) == len(flat_targets):
+                seeds = list(output_gradients)  # one (nested-list) value per target
             for g in seeds:
                 if g is None:
                     raise ValueError("Attempt to convert a value (None) with an unsupported "
                                      "type (<class 'NoneType'>) to a Tensor.")
+            # As TF: converted on their own (a Python float is float32 whatever the target).
+            seeds = [convert_to_tensor(g) for g in seeds]
             if len(seeds) != len(flat_targets):
                 raise ValueError(f"Length mismatch. Expected {len(flat_targets)} output "
                                  f"gradients, got {len(seeds)}.")

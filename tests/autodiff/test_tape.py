@@ -272,6 +272,64 @@ def custom_gradient_program(m):
     return t.gradient(y, x)
 
 
+def outer_tape_not_watching(m):
+    x = m.constant(2.0)
+    with m.GradientTape() as outer:
+        with m.GradientTape() as inner:
+            inner.watch(x)
+            y = x * x
+        g = inner.gradient(y, x)
+    return outer.gradient(g, x)
+
+
+def same_target_twice(m):
+    x = m.Variable(2.0)
+    with m.GradientTape() as t:
+        y = x * 3.0
+    return t.gradient([y, y], x)
+
+
+def assign_inside_tape(m):
+    x, y = m.Variable(2.0), m.Variable(5.0)
+    with m.GradientTape() as t:
+        x.assign(y * 2.0)
+        z = x * x
+    return t.gradient(z, [x, y])
+
+
+def read_value_and_slices(m):
+    x = m.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with m.GradientTape() as t:
+        r = x.read_value()
+        z = r * x[0] * x[1, 1]
+    return t.gradient(z, [x, r])
+
+
+def casts(m):
+    x = m.constant([1.5, 2.5])
+    with m.GradientTape() as t:
+        t.watch(x)
+        through_int = m.cast(m.cast(x, m.int32), m.float32) * x
+        through_f64 = m.cast(x, m.float64) * 2.0
+    return t.gradient([through_int, m.cast(through_f64, m.float32)], x)
+
+
+def nothing_recorded(m):
+    x = m.Variable(1.0)
+    with m.GradientTape() as t:
+        y = m.constant(2.0) * 3.0
+    return t.gradient(y, x), t.watched_variables()
+
+
+def half_and_complex(m):
+    h = m.Variable(1.5, dtype=m.float16)
+    c = m.Variable([1.0 + 2.0j], dtype=m.complex64)
+    with m.GradientTape() as t:
+        y = h * h
+        z = c * c
+    return t.gradient([y, z], [h, c])
+
+
 PROGRAMS = [var_square, watch_constant, watch_nested_structure, sources_single_list_tuple_dict,
             list_targets_summed, nested_targets_summed, non_scalar_target_summed,
             output_gradients, intermediate_tensors, unconnected, integer_source_gives_none,
@@ -280,7 +338,9 @@ PROGRAMS = [var_square, watch_constant, watch_nested_structure, sources_single_l
             broadcasting, float64_and_neg, acceleration, third_derivative,
             persistent_gradient_inside_context,
             non_persistent_gradient_inside_context_stops_recording, reentered_tape_is_fresh,
-            stop_gradient, custom_gradient_program]
+            stop_gradient, custom_gradient_program, outer_tape_not_watching,
+            same_target_twice, assign_inside_tape, read_value_and_slices, casts,
+            nothing_recorded, half_and_complex]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
@@ -375,6 +435,13 @@ def none_in_output_gradients(m):
     t.gradient([y, z], x, output_gradients=[1.0, None])
 
 
+def python_output_gradient_is_float32(m):
+    x = m.Variable([1.0, 2.0], dtype=m.float64)
+    with m.GradientTape() as t:
+        y = x * x
+    t.gradient(y, x, output_gradients=[[1.0, 2.0]])
+
+
 def target_none(m):
     x = m.Variable(1.0)
     with m.GradientTape() as t:
@@ -417,6 +484,7 @@ def batch_jacobian_batch_mismatch(m):
 
 ERRORS = [second_call, reenter, stop_recording_unused, stop_recording_outside, reset_outside,
           watch_python_float, watch_string_in_list, unknown_unconnected, target_none, none_in_output_gradients,
+          python_output_gradient_is_float32,
           jacobian_without_pfor, jacobian_twice, batch_jacobian_rank,
           batch_jacobian_batch_mismatch]
 
