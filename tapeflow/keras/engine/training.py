@@ -6,6 +6,8 @@ layers' losses, gradients, `optimizer.apply_gradients`, metric updates; users ov
 `tf.function` wraps (`run_eagerly=True` keeps it eager). Logs are the metrics' results,
 sorted by name and flattened as Keras does; they become Python floats at the end of each epoch.
 """
+import warnings
+
 import numpy as np
 
 import tapeflow as tf
@@ -180,6 +182,8 @@ class Trainer:
         if variables:
             grads = tape.gradient(loss, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data):
