@@ -238,8 +238,9 @@ def _check_range(idx, n, op, device):
     t = idx._t
     if t.is_meta or not t.numel():
         return
-    bad = (t < 0) | (t >= n)
-    if bool(bad.any()):
+    low, high = torch.aminmax(t)  # one pass; find the first bad index only on failure
+    if low.item() < 0 or high.item() >= n:
+        bad = (t < 0) | (t >= n)
         where = np.unravel_index(int(bad.reshape(-1).nonzero()[0, 0]), tuple(t.shape))
         value = int(t[where] if where else t)
         raise kernel_error(f"indices[{','.join(str(int(w)) for w in where)}] = {value} is not "

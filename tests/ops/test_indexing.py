@@ -311,3 +311,17 @@ def test_gather_gradient_is_dense_and_sums_duplicates(realtf):
             y = m.gather(x, [0, 0, 2]) * 3.0
         return m.convert_to_tensor(tape.gradient(y, x))
     assert_same(run(tf), run(realtf))
+
+
+def test_variable_slices_in_a_traced_function(realtf):
+    """Two slices of one variable inside tf.function: one graph read, each slice counted once."""
+    def run(m):
+        v = m.Variable([[1.0, 2.0], [3.0, 4.0]])
+
+        @m.function
+        def step():
+            with m.GradientTape() as tape:
+                y = v[0, 1] * 3.0 + m.gather(v, [1])[0, 0] + v[::-1, :1][0, 0]
+            return tape.gradient(y, v)
+        return step()
+    assert_same(run(tf), run(realtf))
