@@ -68,6 +68,12 @@ def check_gradient(case, eps=1e-6):
             plus[i].reshape(-1)[j] += eps
             minus[i].reshape(-1)[j] -= eps
             flat[j] = (value(plus) - value(minus)) / (2 * eps)
+        if g is not None:
+            # A gradient has its input's shape and dtype (allclose alone would broadcast).
+            assert tuple(g.shape) == xs[i].shape, \
+                f"gradient of {case!r} w.r.t. input {i}: shape {tuple(g.shape)} != {xs[i].shape}"
+            assert g.dtype == tf.float64, \
+                f"gradient of {case!r} w.r.t. input {i}: dtype {g.dtype.name} != float64"
         got = np.zeros_like(xs[i]) if g is None else np.asarray(g.numpy(), dtype=np.float64)
         np.testing.assert_allclose(got, numeric, rtol=case.rtol, atol=case.atol,
                                    err_msg=f"gradient of {case!r} w.r.t. input {i}")
