@@ -538,11 +538,19 @@ def test_unwatched_ops_are_not_recorded():
     assert t.gradient(c, a) is None
 
 
-def test_no_tape_means_no_recorder():
+def test_ops_record_only_under_an_active_tape(monkeypatch):
     from tapeflow._core.context import state
-    with tf.GradientTape():
-        pass
+    calls = []
+    real_record = _op.record
+    monkeypatch.setattr(_op, "record", lambda *a: (calls.append(a[0].name), real_record(*a)))
+    x = tf.Variable([1.0, 2.0])
+    y = x * 2.0 + 1.0
+    assert calls == [] and state.recorders == []
+    with tf.GradientTape() as t:
+        y = x * 2.0
+    assert calls == ["Mul"]
     assert state.recorders == []
+    assert t.gradient(y, x).numpy().tolist() == [2.0, 2.0]
 
 
 def test_gradient_skips_ops_off_the_path():
