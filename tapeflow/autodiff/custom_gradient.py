@@ -113,11 +113,23 @@ def custom_gradient(f=None):
     """
     if f is None:
         return custom_gradient
+    return _CustomGradientFunction(f)
 
-    @functools.wraps(f)
-    def decorated(*args, **kwargs):
+
+class _CustomGradientFunction:
+    """The decorated function; as a method, `self` is bound rather than differentiated."""
+
+    def __init__(self, f, instance=None):
+        functools.update_wrapper(self, f)
+        self._f = f
+        self._instance = instance
+
+    def __call__(self, *args, **kwargs):
+        f = self._f if self._instance is None else functools.partial(self._f, self._instance)
         return _call(f, args, kwargs)
-    return decorated
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else _CustomGradientFunction(self._f, instance)
 
 
 class _StopAllTapes:

@@ -121,8 +121,32 @@ def recompute(m):
     return y, t.gradient(y, [x, w])
 
 
+def method_and_keyword_argument(m):
+    class Scaler:
+        k = 3.0
+
+        @m.custom_gradient
+        def f(self, x):
+            def grad(dy):
+                return dy * self.k
+            return x * 2.0, grad
+
+    @m.custom_gradient
+    def g(x, scale=2.0):
+        def grad(dy):
+            return dy * scale
+        return x * scale, grad
+
+    x = m.constant(1.0)
+    with m.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = Scaler().f(x)
+        z = g(x, scale=5.0)
+    return t.gradient(y, x), t.gradient(z, x), g.__name__
+
+
 PROGRAMS = [cube_program, two_inputs_two_outputs, wrong_but_custom, none_gradient_for_an_input,
-            uses_variables, stop_gradient_blocks, recompute]
+            uses_variables, stop_gradient_blocks, recompute, method_and_keyword_argument]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
