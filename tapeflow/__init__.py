@@ -40,6 +40,7 @@ from tapeflow.ops.linalg import matmul  # noqa: F401,E402
 
 # -- random, strings, devices and config (tapeflow/ops/random.py, strings.py, _core/device.py) --
 from tapeflow import config, random, strings, test  # noqa: E402,F401
+from tapeflow.ops.strings import as_string  # noqa: E402,F401
 from tapeflow._core.device import DeviceSpec, device  # noqa: E402,F401
 
 # -- autodiff ---------------------------------------------------------------------------------

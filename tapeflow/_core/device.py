@@ -326,6 +326,33 @@ def get_device_details(device):
             "compute_capability": torch.cuda.get_device_capability(i)}
 
 
+def get_memory_usage(device):
+    """Deprecated in TF for `get_memory_info(device)['current']`."""
+    return get_memory_info(device)["current"]
+
+
+_policy = {"device": None, "synchronous": True}
+
+
+def set_device_policy(device_policy):
+    """Accepted and remembered: inputs on another device are always copied (TF's 'silent')."""
+    if device_policy not in (None, "warn", "explicit", "silent", "silent_for_int32"):
+        raise ValueError(f"Not a valid device policy: {device_policy!r}")
+    _policy["device"] = device_policy
+
+
+def get_device_policy():
+    return _policy["device"] or "silent"
+
+
+def set_synchronous_execution(enable):
+    _policy["synchronous"] = bool(enable)
+
+
+def get_synchronous_execution():
+    return _policy["synchronous"]
+
+
 # -- TF32 and threads ----------------------------------------------------------------------------
 
 _tf32 = True
@@ -392,6 +419,18 @@ def is_built_with_cuda():
 
 def is_built_with_gpu_support():
     return torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None
+
+
+def is_built_with_rocm():
+    return getattr(torch.version, "hip", None) is not None
+
+
+def is_built_with_xla():
+    return False
+
+
+def is_cpu_target_available(cpu_target):
+    return False
 
 
 def is_gpu_available(cuda_only=False, min_cuda_compute_capability=None):

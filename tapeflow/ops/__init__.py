@@ -5,4 +5,4 @@ from tapeflow.ops import array, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import linalg  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import nn_xent  # noqa: F401
-from tapeflow.ops import random, string_format, strings  # noqa: F401
+from tapeflow.ops import random, string_format, string_unicode, strings  # noqa: F401

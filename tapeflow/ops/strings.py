@@ -7,7 +7,7 @@ characters as in TF. Regular expressions follow RE2 where Python's `re` differs 
 (`\\w` and friends are ASCII, `.` is one character, `\\0` in a rewrite is the whole match).
 `split` of a scalar gives a 1-D tensor; splitting a vector needs `tf.RaggedTensor`, which
 tapeflow does not have, and raises NotImplementedError. `tf.strings.format` and TF's print
-format of tensor values live in `string_format.py`. None of these ops has a gradient.
+format of tensor values live in `string_format.py`, the Unicode ops in `string_unicode.py`. None of these ops has a gradient.
 """
 import re
 

@@ -1,5 +1,7 @@
-"""`tf.strings`: re-exports of the string ops (tapeflow/ops/strings.py, string_format.py)."""
+"""`tf.strings`: re-exports of the string ops (tapeflow/ops/strings.py, string_*.py)."""
 from tapeflow.ops.string_format import format  # noqa: F401,A004
-from tapeflow.ops.strings import (as_string, join, length, lower,  # noqa: F401
-                                  reduce_join, regex_full_match, regex_replace, split, strip,
-                                  substr, to_number, upper)
+from tapeflow.ops.string_unicode import (bytes_split, unicode_decode,  # noqa: F401
+                                         unicode_encode, unicode_split)
+from tapeflow.ops.strings import (as_string, join, length, lower, reduce_join,  # noqa: F401
+                                  regex_full_match, regex_replace, split, strip, substr,
+                                  to_number, upper)

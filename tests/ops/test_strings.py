@@ -130,6 +130,25 @@ CASES = {
     "reduce_join_bad_axis": lambda m: m.strings.reduce_join([["a", "b"]], axis=2),
     "reduce_join_floats": lambda m: m.strings.reduce_join([], axis=0),
     "reduce_join_scalar": lambda m: m.strings.reduce_join("a"),
+    "unicode_decode": lambda m: m.strings.unicode_decode("héllo", "UTF-8"),
+    "unicode_decode_bad_byte": lambda m: m.strings.unicode_decode(b"\xff", "UTF-8"),
+    "unicode_decode_ignore": lambda m: m.strings.unicode_decode(b"a\xffb", "UTF-8",
+                                                                errors="ignore"),
+    "unicode_decode_replacement": lambda m: m.strings.unicode_decode(b"a\xffb", "UTF-8",
+                                                                     replacement_char=63),
+    "unicode_decode_utf16": lambda m: m.strings.unicode_decode(b"\x00h", "UTF-16-BE"),
+    "unicode_decode_bad_encoding": lambda m: m.strings.unicode_decode(m.constant("a"), "FOO"),
+    "unicode_split": lambda m: m.strings.unicode_split("héllo", "UTF-8"),
+    "unicode_split_empty": lambda m: m.strings.unicode_split("", "UTF-8"),
+    "bytes_split": lambda m: m.strings.bytes_split("hé"),
+    "unicode_encode": lambda m: m.strings.unicode_encode([104, 233], "UTF-8"),
+    "unicode_encode_2d": lambda m: m.strings.unicode_encode([[104, 233], [97, 98]], "UTF-8"),
+    "unicode_encode_invalid": lambda m: m.strings.unicode_encode([104, -1, 0x110000], "UTF-8"),
+    "unicode_encode_utf16": lambda m: m.strings.unicode_encode([104], "UTF-16-BE"),
+    "unicode_encode_empty_rows": lambda m: m.strings.unicode_encode(
+        m.constant(np.zeros((2, 0), "int32")), "UTF-8"),
+    "unicode_encode_scalar": lambda m: m.strings.unicode_encode(5, "UTF-8"),
+    "tf_as_string": lambda m: m.as_string([1, 2]),
     "add": lambda m: m.constant("a") + "b",
     "add_vec": lambda m: m.constant(["a", "b"]) + m.constant(["c"]),
     "radd": lambda m: "x" + m.constant(["a", "b"]),
@@ -214,9 +233,15 @@ def test_string_equal_rejects_other_dtypes(realtf):
     assert str(ours.value) == str(theirs.value)
 
 
-def test_split_of_a_vector_is_not_supported():
+@pytest.mark.parametrize("call", [
+    lambda: tf.strings.split(["a b", "c"]),
+    lambda: tf.strings.unicode_decode(["ab"], "UTF-8"),
+    lambda: tf.strings.unicode_split(["ab"], "UTF-8"),
+    lambda: tf.strings.bytes_split(["ab"]),
+])
+def test_ragged_results_are_not_supported(call):
     with pytest.raises(NotImplementedError, match="RaggedTensor"):
-        tf.strings.split(["a b", "c"])
+        call()
 
 
 PRINTED = [["a", "bc"], "Tennis", [["a", "b"], ["c", "d"]], ["héllo"], [b"\x00\xff"], []]

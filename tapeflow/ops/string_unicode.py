@@ -1,0 +1,120 @@
+"""Unicode string ops: `tf.strings.unicode_decode`, `unicode_split`, `unicode_encode`,
+`bytes_split`. Decoding a vector of strings gives a `tf.RaggedTensor` in TF, which tapeflow
+does not have: these ops take a scalar string and raise NotImplementedError otherwise.
+Invalid input bytes follow `errors` ('replace' with `replacement_char`, 'ignore', 'strict').
+"""
+import codecs
+
+import numpy as np
+import torch
+
+from tapeflow._core import dtypes
+from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops._op import define, execute
+from tapeflow.ops.strings import _err, _strings
+
+UNICODE_DECODE = define("UnicodeDecode", differentiable=False)
+UNICODE_ENCODE = define("UnicodeEncode", differentiable=False)
+BYTES_SPLIT = define("StringSplitBytes", differentiable=False)
+
+
+def _codec(encoding, op):
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise _err(f"Could not create converter for input encoding: {encoding}", op) from None
+
+
+def _decode_text(b, codec, errors, replacement_char):
+    if errors == "strict":
+        try:
+            return [ord(c) for c in b.decode(codec)]
+        except UnicodeDecodeError:
+            raise _err("Invalid formatting on input string", UNICODE_DECODE) from None
+    text = b.decode(codec, "surrogateescape")
+    out = []
+    for c in text:
+        if 0xDC80 <= ord(c) <= 0xDCFF:  # an undecodable byte
+            if errors == "replace":
+                out.append(replacement_char)
+        else:
+            out.append(ord(c))
+    return out
+
+
+def _scalar_only(x, what):
+    if x.ndim != 0:
+        raise NotImplementedError(
+            f"tf.strings.{what} of a tensor of rank >= 1 returns a tf.RaggedTensor, which "
+            f"tapeflow does not support (got shape {x.shape}); call it on each scalar string.")
+
+
+def _decode_kernel(a, codec, errors, replacement_char):
+    return torch.tensor(_decode_text(a[()], codec, errors, replacement_char), dtype=torch.int32)
+
+
+def unicode_decode(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                   replace_control_characters=False, name=None):
+    """The code points of a scalar string, as a 1-D int32 tensor (vectors would be ragged)."""
+    x = _strings(input, UNICODE_DECODE)
+    _scalar_only(x, "unicode_decode")
+    codec = _codec(input_encoding, UNICODE_DECODE)
+    return execute(UNICODE_DECODE, _decode_kernel, (x,), (codec, errors, int(replacement_char)))
+
+
+def _unicode_split_kernel(a, codec, errors, replacement_char):
+    points = _decode_text(a[()], codec, errors, replacement_char)
+    out = np.empty(len(points), dtype=object)
+    out[:] = [chr(p).encode(codec, "surrogatepass") for p in points]
+    return out
+
+
+def unicode_split(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                  name=None):
+    """The characters of a scalar string, as a 1-D string tensor (vectors would be ragged)."""
+    x = _strings(input, UNICODE_DECODE)
+    _scalar_only(x, "unicode_split")
+    codec = _codec(input_encoding, UNICODE_DECODE)
+    return execute(UNICODE_DECODE, _unicode_split_kernel, (x,),
+                   (codec, errors, int(replacement_char)))
+
+
+def _bytes_split_kernel(a):
+    b = a[()]
+    out = np.empty(len(b), dtype=object)
+    out[:] = [b[i:i + 1] for i in range(len(b))]
+    return out
+
+
+def bytes_split(input, name=None):  # noqa: A002
+    """The bytes of a scalar string, as a 1-D string tensor (vectors would be ragged)."""
+    x = _strings(input, BYTES_SPLIT)
+    _scalar_only(x, "bytes_split")
+    return execute(BYTES_SPLIT, _bytes_split_kernel, (x,))
+
+
+def _encode_kernel(t, codec, errors, replacement_char):
+    out = np.empty(tuple(t.shape[:-1]), dtype=object)
+    rows = t.reshape(out.size, t.shape[-1]).tolist()
+    flat = out.reshape(-1)
+    for i, row in enumerate(rows):
+        chars = []
+        for p in row:
+            if 0 <= p <= 0x10FFFF and not 0xD800 <= p <= 0xDFFF:
+                chars.append(chr(p))
+            elif errors == "replace":
+                chars.append(chr(replacement_char))
+            elif errors == "strict":
+                raise _err(f"Invalid code point {p}", UNICODE_ENCODE)
+        flat[i] = "".join(chars).encode(codec)
+    return out
+
+
+def unicode_encode(input, output_encoding, errors="replace", replacement_char=65533,  # noqa: A002
+                   name=None):
+    """Encodes code points (int32, the last axis making one string) into strings."""
+    x = convert_to_tensor(input, dtype_hint=dtypes.int32)
+    if x.ndim == 0:
+        raise ValueError("input_tensor's rank must be at least 1.")
+    codec = _codec(output_encoding, UNICODE_ENCODE)
+    return execute(UNICODE_ENCODE, _encode_kernel, (x,), (codec, errors, int(replacement_char)))
