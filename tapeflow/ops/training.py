@@ -24,161 +24,207 @@ ADAGRAD = define("FusedApplyAdagrad", differentiable=False)
 NADAM = define("FusedApplyNadam", differentiable=False)
 
 
-def _decayed(var, wd, lr):
-    """Keras's decoupled weight decay, applied before the update: `var - var * wd * lr`."""
-    if wd is None:
-        return var
-    return var - (var * wd) * lr
+_CONSTANTS = {}
 
 
 def _full(value, like):
-    return torch.full((), value, dtype=like.dtype, device=like.device)
+    """A cached 0-d tensor of `like`'s dtype and device: ops with a tensor operand skip the
+    Python-scalar wrapping torch does on every call (half the cost of a small op)."""
+    key = (value, like.dtype, like.device)
+    t = _CONSTANTS.get(key)
+    if t is None:
+        if len(_CONSTANTS) > 1024:
+            _CONSTANTS.clear()
+        t = _CONSTANTS[key] = torch.full((), value, dtype=like.dtype, device=like.device)
+    return t
 
 
 def _cast(value, like):
     """A Python float as Keras's `ops.cast(value, dtype)` makes it: through float32 first."""
-    return torch.full((), value, dtype=torch.float32, device=like.device).to(like.dtype)
+    return _full(float(torch.tensor(value, dtype=torch.float32)), like)
 
 
-# -- kernels ------------------------------------------------------------------------------------
+def _decayed(variables, decay, lr):
+    """Keras's decoupled weight decay, applied before the update: `var - var * wd * lr`."""
+    if not any(wd is not None for wd in decay):
+        return variables
+    return [v if wd is None else v - (v * wd) * lr for v, wd in zip(variables, decay)]
+
+
+def _as(tensors, dtype):
+    return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+
+
+def _run_groups(group_fn, step, lr, ts, n, decay, hyper, extra=()):
+    """Splits the packed tensors into lists of `n` (variables, gradients, slots...), runs
+    `group_fn(step, lr, lists, decay, *hyper, *extra)` once per variable dtype (with `_foreach`
+    ops: one dispatch per operation for all variables of a dtype) and returns its output
+    lists, each in variable order."""
+    lists = [list(ts[j:j + n]) for j in range(0, len(ts), n)]
+    dt = lists[0][0].dtype
+    if all(v.dtype == dt for v in lists[0]):
+        return group_fn(step, lr.to(dt), lists, decay, *hyper, *extra)
+    groups = {}
+    for i, v in enumerate(lists[0]):
+        groups.setdefault(v.dtype, []).append(i)
+    outs = None
+    for dt, idx in groups.items():
+        sub = [[seq[i] for i in idx] for seq in lists]
+        res = group_fn(step, lr.to(dt), sub, tuple(decay[i] for i in idx), *hyper, *extra)
+        if outs is None:
+            outs = [[None] * n for _ in res]
+        for out, part in zip(outs, res):
+            for i, t in zip(idx, part):
+                out[i] = t
+    return outs
+
+
+def _flat(step, outs, extra=()):
+    return (step + 1, *extra, *[t for seq in outs for t in seq])
+
+
+# -- kernels: each group function mirrors Keras 3's update_step op by op ----------------------
+
+def _sgd_group(step, lr, lists, decay, momentum, nesterov):
+    variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
+    scaled = torch._foreach_mul(grads, lr)                      # g * lr
+    if not momentum:
+        return [torch._foreach_sub(variables, scaled)]
+    m = torch._foreach_mul(lists[2], _full(momentum, lr))                  # m * momentum - g * lr
+    torch._foreach_sub_(m, scaled)
+    if nesterov:
+        upd = torch._foreach_mul(m, _full(momentum, lr))
+        torch._foreach_sub_(upd, scaled)
+        return [torch._foreach_add(variables, upd), m]
+    return [torch._foreach_add(variables, m), m]
+
 
 def _sgd_kernel(*args):
     step, lr, ts = args[0], args[1], args[2:-4]
     n, momentum, nesterov, decay = args[-4:]
-    new_vars, new_m = [], []
-    for i in range(n):
-        var, g = ts[i], ts[n + i]
-        lr_t = lr.to(var.dtype)
-        g = g.to(var.dtype)
-        var = _decayed(var, decay[i], lr_t)
-        if momentum:
-            m = ts[2 * n + i] * momentum
-            m.sub_(g * lr_t)
-            new_m.append(m)
-            if nesterov:
-                upd = m * momentum
-                upd.sub_(g * lr_t)
-                new_vars.append(var + upd)
-            else:
-                new_vars.append(var + m)
-        else:
-            new_vars.append(var - g * lr_t)
-    return (step + 1, *new_vars, *new_m)
+    return _flat(step, _run_groups(_sgd_group, step, lr, ts, n, decay, (momentum, nesterov)))
+
+
+def _adam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, amsgrad):
+    local_step = (step + 1).to(lr.dtype)
+    b1p = torch.pow(_cast(beta_1, local_step), local_step)
+    b2p = torch.pow(_cast(beta_2, local_step), local_step)
+    alpha = lr * torch.sqrt(1 - b2p) / (1 - b1p)
+    variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
+    ms, vs = lists[2], lists[3]
+    m = torch._foreach_sub(grads, ms)                           # m + (g - m) * (1 - b1)
+    torch._foreach_mul_(m, _full(1 - beta_1, lr))
+    torch._foreach_add_(m, ms)
+    v = torch._foreach_mul(grads, grads)                        # v + (g^2 - v) * (1 - b2)
+    torch._foreach_sub_(v, vs)
+    torch._foreach_mul_(v, _full(1 - beta_2, lr))
+    torch._foreach_add_(v, vs)
+    slots = [m, v]
+    if amsgrad:
+        v = torch._foreach_maximum(lists[4], v)
+        slots.append(v)
+    den = torch._foreach_sqrt(v)                                # var - m * alpha / (sqrt(v) + eps)
+    torch._foreach_add_(den, _full(epsilon, lr))
+    upd = torch._foreach_mul(m, alpha)
+    torch._foreach_div_(upd, den)
+    return [torch._foreach_sub(variables, upd), *slots]
 
 
 def _adam_kernel(*args):
     step, lr, ts = args[0], args[1], args[2:-6]
     n, beta_1, beta_2, epsilon, amsgrad, decay = args[-6:]
-    coefs = {}
-    new_vars, new_m, new_v, new_vh = [], [], [], []
-    for i in range(n):
-        var, g, m, v = ts[i], ts[n + i], ts[2 * n + i], ts[3 * n + i]
-        dt = var.dtype
-        c = coefs.get(dt)
-        if c is None:
-            lr_t = lr.to(dt)
-            local_step = (step + 1).to(dt)
-            b1p = torch.pow(_cast(beta_1, local_step), local_step)
-            b2p = torch.pow(_cast(beta_2, local_step), local_step)
-            alpha = lr_t * torch.sqrt(1 - b2p) / (1 - b1p)
-            c = coefs[dt] = (lr_t, alpha)
-        lr_t, alpha = c
-        g = g.to(dt)
-        var = _decayed(var, decay[i], lr_t)
-        m = (g - m).mul_(1 - beta_1).add_(m)
-        v = (g * g).sub_(v).mul_(1 - beta_2).add_(v)
-        new_m.append(m)
-        new_v.append(v)
-        if amsgrad:
-            v = torch.maximum(ts[4 * n + i], v)
-            new_vh.append(v)
-        den = torch.sqrt(v).add_(epsilon)
-        new_vars.append(var - (m * alpha).div_(den))
-    return (step + 1, *new_vars, *new_m, *new_v, *new_vh)
+    return _flat(step, _run_groups(_adam_group, step, lr, ts, n, decay,
+                                   (beta_1, beta_2, epsilon, amsgrad)))
+
+
+def _rmsprop_group(step, lr, lists, decay, rho, momentum, epsilon, centered):
+    variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
+    vel = torch._foreach_mul(lists[2], _full(rho, lr))                     # rho * vel + (1 - rho) * g^2
+    sq = torch._foreach_mul(grads, grads)
+    torch._foreach_mul_(sq, _full(1 - rho, lr))
+    torch._foreach_add_(vel, sq)
+    slots, j = [vel], 3
+    if momentum > 0:
+        moms, j = lists[j], j + 1
+    if centered:
+        avg = torch._foreach_mul(lists[j], _full(rho, lr))                 # rho * avg + (1 - rho) * g
+        torch._foreach_add_(avg, torch._foreach_mul(grads, _full(1 - rho, lr)))
+        den = torch._foreach_sub(vel, torch._foreach_mul(avg, avg))
+        torch._foreach_add_(den, _full(epsilon, lr))
+    else:
+        den = torch._foreach_add(vel, _full(epsilon, lr))
+    inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(den)
+    torch._foreach_div_(inc, torch._foreach_sqrt(den))
+    if momentum > 0:
+        mom = torch._foreach_mul(moms, _full(momentum, lr))
+        torch._foreach_add_(mom, inc)
+        slots.append(mom)
+        inc = mom
+    if centered:
+        slots.append(avg)
+    return [torch._foreach_sub(variables, inc), *slots]
 
 
 def _rmsprop_kernel(*args):
     step, lr, ts = args[0], args[1], args[2:-6]
     n, rho, momentum, epsilon, centered, decay = args[-6:]
-    new_vars, new_vel, new_mom, new_avg = [], [], [], []
-    k = 2 * n
-    for i in range(n):
-        var, g, vel = ts[i], ts[n + i], ts[k + i]
-        lr_t = lr.to(var.dtype)
-        g = g.to(var.dtype)
-        var = _decayed(var, decay[i], lr_t)
-        vel = (vel * rho).add_((g * g).mul_(1 - rho))
-        new_vel.append(vel)
-        j = k + n
-        if momentum > 0:
-            mom = ts[j + i]
-            j += n
-        if centered:
-            avg = (ts[j + i] * rho).add_(g * (1 - rho))
-            new_avg.append(avg)
-            den = (vel - avg * avg).add_(epsilon)
-        else:
-            den = vel + epsilon
-        inc = (lr_t * g).div_(torch.sqrt(den))
-        if momentum > 0:
-            mom = (mom * momentum).add_(inc)
-            new_mom.append(mom)
-            new_vars.append(var - mom)
-        else:
-            new_vars.append(var - inc)
-    return (step + 1, *new_vars, *new_vel, *new_mom, *new_avg)
+    return _flat(step, _run_groups(_rmsprop_group, step, lr, ts, n, decay,
+                                   (rho, momentum, epsilon, centered)))
+
+
+def _adagrad_group(step, lr, lists, decay, epsilon):
+    variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
+    acc = torch._foreach_add(lists[2], torch._foreach_mul(grads, grads))
+    inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(acc + eps)
+    torch._foreach_div_(inc, torch._foreach_sqrt(torch._foreach_add(acc, _full(epsilon, lr))))
+    return [torch._foreach_sub(variables, inc), acc]
 
 
 def _adagrad_kernel(*args):
     step, lr, ts = args[0], args[1], args[2:-3]
     n, epsilon, decay = args[-3:]
-    new_vars, new_acc = [], []
-    for i in range(n):
-        var, g, acc = ts[i], ts[n + i], ts[2 * n + i]
-        lr_t = lr.to(var.dtype)
-        g = g.to(var.dtype)
-        var = _decayed(var, decay[i], lr_t)
-        acc = acc + g * g
-        new_acc.append(acc)
-        new_vars.append(var - (lr_t * g).div_(torch.sqrt(acc + epsilon)))
-    return (step + 1, *new_vars, *new_acc)
+    return _flat(step, _run_groups(_adagrad_group, step, lr, ts, n, decay, (epsilon,)))
+
+
+def _nadam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, u_product):
+    local_step, next_step = (step + 1).to(lr.dtype), (step + 2).to(lr.dtype)
+    decay_t = _cast(0.96, local_step)
+    b1, b2 = _cast(beta_1, local_step), _cast(beta_2, local_step)
+    u_t = b1 * (1.0 - 0.5 * torch.pow(decay_t, local_step))
+    u_t_1 = b1 * (1.0 - 0.5 * torch.pow(decay_t, next_step))
+    up_t = u_product.to(lr.dtype)
+    up_t_1 = up_t * u_t_1
+    b2p = torch.pow(b2, local_step)
+    variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
+    ms, vs = lists[2], lists[3]
+    m = torch._foreach_sub(grads, ms)
+    torch._foreach_mul_(m, 1 - b1)
+    torch._foreach_add_(m, ms)
+    v = torch._foreach_mul(grads, grads)
+    torch._foreach_sub_(v, vs)
+    torch._foreach_mul_(v, 1 - b2)
+    torch._foreach_add_(v, vs)
+    m_hat = torch._foreach_mul(m, u_t_1)                        # u_t_1 m / (1 - up_t_1)
+    torch._foreach_div_(m_hat, 1 - up_t_1)
+    g_part = torch._foreach_mul(grads, 1 - u_t)                 # + (1 - u_t) g / (1 - up_t)
+    torch._foreach_div_(g_part, 1 - up_t)
+    torch._foreach_add_(m_hat, g_part)
+    den = torch._foreach_sqrt(torch._foreach_div(v, 1 - b2p))   # sqrt(v / (1 - b2^t)) + eps
+    torch._foreach_add_(den, _full(epsilon, lr))
+    torch._foreach_mul_(m_hat, lr)
+    torch._foreach_div_(m_hat, den)
+    return [torch._foreach_sub(variables, m_hat), m, v]
 
 
 def _nadam_kernel(*args):
     step, lr, u_product, ts = args[0], args[1], args[2], args[3:-5]
     n, beta_1, beta_2, epsilon, decay = args[-5:]
-    # The u_product update runs once per step, in u_product's dtype, before the variables.
+    # u_product advances once per step, in its own dtype, before the variables update.
     local = (step + 1).to(u_product.dtype)
     u_product = u_product * beta_1 * (1.0 - 0.5 * torch.pow(_full(0.96, local), local))
-    coefs = {}
-    new_vars, new_m, new_v = [], [], []
-    for i in range(n):
-        var, g, m, v = ts[i], ts[n + i], ts[2 * n + i], ts[3 * n + i]
-        dt = var.dtype
-        c = coefs.get(dt)
-        if c is None:
-            lr_t = lr.to(dt)
-            local_step = (step + 1).to(dt)
-            next_step = (step + 2).to(dt)
-            decay_t = _cast(0.96, local_step)
-            b1, b2 = _cast(beta_1, local_step), _cast(beta_2, local_step)
-            u_t = b1 * (1.0 - 0.5 * torch.pow(decay_t, local_step))
-            u_t_1 = b1 * (1.0 - 0.5 * torch.pow(decay_t, next_step))
-            u_product_t = u_product.to(dt)
-            u_product_t_1 = u_product_t * u_t_1
-            b2p = torch.pow(b2, local_step)
-            c = coefs[dt] = (lr_t, 1 - b1, 1 - b2, u_t, u_t_1, u_product_t, u_product_t_1, b2p)
-        lr_t, one_b1, one_b2, u_t, u_t_1, up_t, up_t_1, b2p = c
-        g = g.to(dt)
-        var = _decayed(var, decay[i], lr_t)
-        m = (g - m).mul_(one_b1).add_(m)
-        v = (g * g).sub_(v).mul_(one_b2).add_(v)
-        new_m.append(m)
-        new_v.append(v)
-        m_hat = (u_t_1 * m).div_(1 - up_t_1).add_(((1 - u_t) * g).div_(1 - up_t))
-        v_hat = v / (1 - b2p)
-        new_vars.append(var - (m_hat * lr_t).div_(torch.sqrt(v_hat).add_(epsilon)))
-    return (step + 1, u_product, *new_vars, *new_m, *new_v)
+    outs = _run_groups(_nadam_group, step, lr, ts, n, decay, (beta_1, beta_2, epsilon),
+                       (u_product,))
+    return _flat(step, outs, (u_product,))
 
 
 # -- the Python side: read, run once, write back -------------------------------------------------

@@ -384,7 +384,7 @@ class Optimizer:
     # -- clipping ----------------------------------------------------------------------------
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
-            return [tf.clip_by_norm(g, self.clipnorm) for g in grads]
+            return [clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
             return clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue and self.clipvalue > 0:
@@ -436,6 +436,19 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
+
+
+def clip_by_norm(t, clip_norm):
+    """`t * clip_norm / max(norm(t), clip_norm)` (TF's `tf.clip_by_norm`, which Keras's
+    TensorFlow backend calls; used from `tf` once the namespace provides it)."""
+    fused = getattr(tf, "clip_by_norm", None)
+    if fused is not None:
+        return fused(t, clip_norm)
+    l2sum = tf.reduce_sum(t * t, keepdims=True)
+    pred = l2sum > 0
+    l2norm = tf.where(pred, tf.sqrt(tf.where(pred, l2sum, tf.ones_like(l2sum))), l2sum)
+    clip_norm = tf.cast(clip_norm, t.dtype)
+    return t * clip_norm / tf.maximum(l2norm, clip_norm)
 
 
 def global_norm(value_list):
