@@ -357,16 +357,18 @@ ARGMAX = define("ArgMax", differentiable=False)
 ARGMIN = define("ArgMin", differentiable=False)
 
 
-def _arg_kernel(fn):
+def _arg_kernel(fn, nan):
     def kernel(t, axis, out):
-        if t.dtype is torch.bool:
+        if t.is_floating_point():  # TF's kernel never picks a NaN unless all are NaN
+            t = torch.nan_to_num(t, nan=nan, posinf=float("inf"), neginf=float("-inf"))
+        elif t.dtype is torch.bool:
             t = t.to(torch.uint8)
         return fn(t, dim=axis).to(out)
     return kernel
 
 
-_argmax_kernel = _arg_kernel(torch.argmax)
-_argmin_kernel = _arg_kernel(torch.argmin)
+_argmax_kernel = _arg_kernel(torch.argmax, float("-inf"))
+_argmin_kernel = _arg_kernel(torch.argmin, float("inf"))
 
 
 def _arg(op, kernel, x, axis, output_type):

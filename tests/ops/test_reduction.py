@@ -184,6 +184,9 @@ def test_argmax_argmin(realtf, name, dtype):
     lambda m: m.argmax([[1.0, 2.0]], m.constant(1)),
     lambda m: m.argmax([[1.0, 2.0]], np.int64(1)),
     lambda m: m.argmax(["a"]),
+    lambda m: m.argmax([[np.nan, 1.0, 3.0], [np.nan, np.nan, np.nan]], 1),
+    lambda m: m.argmin([[np.nan, -np.inf], [1.0, np.nan]], 1),
+    lambda m: m.argmax(np.array([np.nan, -np.inf, np.inf], np.float16)),
 ])
 def test_argmax_edge_cases(realtf, case):
     assert_same_outcome(lambda: case(tf), lambda: case(realtf))
