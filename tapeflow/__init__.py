@@ -36,7 +36,8 @@ from tapeflow.ops.padding import pad  # noqa: F401,E402
 
 # -- linalg and nn (tapeflow/ops/linalg.py, nn.py, nn_xent.py) --------------------------------
 from tapeflow import linalg, nn  # noqa: E402,F401
-from tapeflow.ops.linalg import matmul  # noqa: F401,E402
+from tapeflow.ops.einsum import einsum, tensordot  # noqa: F401,E402
+from tapeflow.ops.linalg import matmul, norm  # noqa: F401,E402
 
 # -- random, strings, devices and config (tapeflow/ops/random.py, strings.py, _core/device.py) --
 from tapeflow import config, random, strings, test  # noqa: E402,F401

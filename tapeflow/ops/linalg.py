@@ -1,11 +1,14 @@
-"""Linear algebra: matmul (MatMul / BatchMatMulV2) and the `@` operator, matvec, tensordot,
-einsum, inverse, determinant and norms.
+"""Linear algebra: matmul (MatMul / BatchMatMulV2) and the `@` operator, matvec, inverse,
+determinant, norms, diagonals and trace (einsum and tensordot are in einsum.py).
 
 Products are the hot path of every dense layer, so `matmul` checks nothing on its happy path
 that torch checks anyway: shape errors are diagnosed after torch refuses, with TF's text.
 Transposes and adjoints are kernel attrs, never separate ops, so a gradient is one product.
 On CUDA, float32 products use TensorFloat-32 as TensorFlow does by default on Ampere and later.
 """
+import types
+
+import numpy as np
 import torch
 
 from tapeflow._core import dtypes
@@ -13,8 +16,12 @@ from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
-from tapeflow.ops.math import _reverse, install_operators, no_kernel, negative, \
-    reshape_raw, unbroadcast
+from tapeflow.ops.array import squeeze
+from tapeflow.ops.einsum import einsum_raw, eye_like, permute
+from tapeflow.ops.elementwise import abs as abs_, sqrt
+from tapeflow.ops.math import _reverse, conj, install_operators, multiply, negative, no_kernel, \
+    pow as pow_, reshape_raw, unbroadcast
+from tapeflow.ops.reduction import reduce_max, reduce_sum
 
 
 def set_tensor_float_32(enabled):
@@ -197,3 +204,229 @@ def matvec(a, b, transpose_a=False, adjoint_a=False, a_is_sparse=False, b_is_spa
     b_col = reshape_raw(b, tuple(b._t.shape) + (1,))
     out = matmul(a, b_col, transpose_a=transpose_a, adjoint_a=adjoint_a)
     return reshape_raw(out, tuple(out._t.shape)[:-1])
+
+
+# -- inverse and determinant -------------------------------------------------------------------
+
+MATRIX_INVERSE = define("MatrixInverse")
+MATRIX_DETERMINANT = define("MatrixDeterminant")
+_INV_TYPES = (_F64, _F32, _F16, _C64, _C128)
+_DET_TYPES = (_F16, _F32, _F64, _C64, _C128)
+
+
+def _square_matrices(x, op):
+    shape = x._t.shape
+    if len(shape) < 2:
+        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {len(shape)}", op,
+                           x._t.device, name_suffix=False)
+    if shape[-1] != shape[-2]:
+        raise kernel_error("Input matrix must be square.", op, x._t.device, name_suffix=False)
+
+
+def _inverse_kernel(x, adjoint):
+    if x.dtype == torch.float16:  # no half-precision LU in torch: solve in float32
+        return _inverse_kernel(x.float(), adjoint).half()
+    inv, info = torch.linalg.inv_ex(x.mH if adjoint else x)
+    if x.device.type == "cpu" and bool(info.any()):
+        raise ValueError("Input is not invertible.")
+    return inv
+
+
+def inv(input, adjoint=False, name=None):  # noqa: A002 - TF's argument name
+    """The inverse of each square matrix in the last two dimensions (of its adjoint when
+    `adjoint`). A singular matrix is an InvalidArgumentError, as in TF on CPUs."""
+    x = input if type(input) is Tensor else convert_to_tensor(input)
+    if x._dtype not in _INV_TYPES:
+        check_dtype(x, _INV_TYPES, MATRIX_INVERSE, signature="input:T -> output:T; "
+                    "attr=adjoint:bool,default=false")
+    _square_matrices(x, MATRIX_INVERSE)
+    try:
+        return execute(MATRIX_INVERSE, _inverse_kernel, (x,), (bool(adjoint),))
+    except InvalidArgumentError as e:
+        raise kernel_error(e.message.split(" [Op:")[0], MATRIX_INVERSE, x._t.device,
+                           name_suffix=False) from None
+
+
+def inverse_raw(x, adjoint=False):
+    return execute(MATRIX_INVERSE, _inverse_kernel, (x,), (adjoint,))
+
+
+@MATRIX_INVERSE.gradient
+def _(node, grad):
+    # d(A^-1) = -A^-1 dA A^-1, so the gradient is -A^-H G A^-H (TF's _MatrixInverseGrad)
+    ainv = node.outputs[0]
+    adjoint = node.attrs[0]
+    inner = matmul_raw(grad, ainv, adjoint, not adjoint)
+    return negative(matmul_raw(ainv, inner, not adjoint, False))
+
+
+def _det_kernel(x):
+    return torch.linalg.det(x)
+
+
+def det(input, name=None):  # noqa: A002 - TF's argument name
+    """The determinant of each square matrix in the last two dimensions."""
+    x = input if type(input) is Tensor else convert_to_tensor(input)
+    if x._dtype not in _DET_TYPES or x._dtype is _F16:
+        check_dtype(x, _DET_TYPES, MATRIX_DETERMINANT, signature="input:T -> output:T")
+        raise no_kernel(MATRIX_DETERMINANT, x._dtype)
+    _square_matrices(x, MATRIX_DETERMINANT)
+    return execute(MATRIX_DETERMINANT, _det_kernel, (x,))
+
+
+@MATRIX_DETERMINANT.gradient
+def _(node, grad):
+    # d det(A) = det(A) tr(A^-1 dA): the gradient is grad * det * A^-H (TF's rule)
+    a, c = node.inputs[0], node.outputs[0]
+    multipliers = reshape_raw(multiply(grad, c), tuple(c._t.shape) + (1, 1))
+    return multiply(multipliers, inverse_raw(a, True))
+
+
+# -- norms (compositions, as in TF) ------------------------------------------------------------
+
+_VECTOR_NORMS = ("euclidean", 1, 2, np.inf)
+_MATRIX_NORMS = ["euclidean", "fro", 1, 2, np.inf]
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None,  # noqa: A002
+         keep_dims=None):
+    """The vector norm of `tensor` (over all elements, or over `axis`), or the matrix norm over
+    a pair of axes: `ord` is 'euclidean'/'fro', 1, 2, np.inf, or (vectors) any p > 0."""
+    keepdims = bool(keepdims if keepdims is not None else keep_dims)
+    is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if is_matrix:
+        axis = tuple(axis)
+        if not isinstance(axis[0], int) or not isinstance(axis[1], int) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique "
+                             f"integers, got {axis}")
+        if ord not in _MATRIX_NORMS:
+            raise ValueError(f"'ord' must be a supported matrix norm in {_MATRIX_NORMS}, got "
+                             f"{ord}")
+    else:
+        if not (isinstance(axis, int) or axis is None):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique "
+                             f"integers, got {axis}")
+        if (not np.isreal(ord) or isinstance(ord, str) or ord <= 0) and \
+                ord not in _VECTOR_NORMS:
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (axis,)
+    x = tensor if type(tensor) is Tensor else convert_to_tensor(tensor)
+    if ord in ("fro", "euclidean", 2, 2.0):
+        if is_matrix and ord in (2, 2.0):
+            result = _spectral_norm(x, axis)
+        else:
+            result = sqrt(reduce_sum(multiply(x, conj(x)), axis, keepdims=True))
+    else:
+        result = abs_(x)
+        if ord == 1:
+            result = reduce_sum(result, None if axis is None else axis[0], keepdims=True)
+            if is_matrix:
+                result = reduce_max(result, axis[-1], keepdims=True)
+        elif ord == np.inf:
+            if is_matrix:
+                result = reduce_sum(result, axis[1], keepdims=True)
+            result = reduce_max(result, None if axis is None else axis[0], keepdims=True)
+        else:
+            result = pow_(reduce_sum(pow_(result, ord), axis, keepdims=True), 1.0 / ord)
+    if not keepdims:
+        result = squeeze(result, axis)
+    return result
+
+
+def _spectral_norm(x, axis):
+    """The largest singular value over the two axes, kept as size-1 dimensions."""
+    n = x._t.ndim
+    a0, a1 = axis[0] % n, axis[1] % n
+    moved = permute(x, [k for k in range(n) if k not in (a0, a1)] + [a0, a1])
+    values = execute(SVD_VALUES, _singular_values_kernel, (moved,))
+    top = reduce_max(values, -1, keepdims=True)
+    return reshape_raw(top, tuple(1 if k in (a0, a1) else d for k, d in enumerate(x._t.shape)))
+
+
+SVD_VALUES = define("Svd", differentiable=False)  # singular values only: TF has no gradient
+
+
+def _singular_values_kernel(x):
+    return torch.linalg.svdvals(x)
+
+
+# -- diagonals, trace, eye ------------------------------------------------------------------------
+
+def diag_part(input, name="diag_part", k=0, padding_value=0, align="RIGHT_LEFT"):  # noqa: A002
+    """The main diagonal of each matrix in the last two dimensions."""
+    x = input if type(input) is Tensor else convert_to_tensor(input)
+    if x._t.ndim < 2:
+        raise kernel_error(f"input must be at least 2-dim, received shape: {_dims(x)}",
+                           MATRIX_DIAG_PART, x._t.device)
+    _only_main_diagonal(k)
+    m, n = x._t.shape[-2:]
+    if m != n:  # a rectangular matrix: its diagonal is that of its leading square block
+        x = execute(MATRIX_DIAG_PART, _block_kernel, (x,), (min(m, n), min(m, n)))
+    batch = "abcdefghijklmnopqrstuvwxy"[:x._t.ndim - 2]
+    return einsum_raw(f"{batch}zz->{batch}z", (x,))
+
+
+MATRIX_DIAG_PART = define("MatrixDiagPartV3")
+
+
+def _block_kernel(x, rows, cols):
+    return x[..., :rows, :cols]
+
+
+@MATRIX_DIAG_PART.gradient
+def _(node, grad):
+    x = node.inputs[0]
+    return execute(MATRIX_DIAG_PART_PAD, _pad_block_kernel, (grad,), tuple(x._t.shape[-2:]))
+
+
+MATRIX_DIAG_PART_PAD = define("MatrixDiagPartV3Grad")  # zeros around the square block
+
+
+def _pad_block_kernel(g, m, n):
+    return torch.nn.functional.pad(g, (0, n - g.shape[-1], 0, m - g.shape[-2]))
+
+
+@MATRIX_DIAG_PART_PAD.gradient
+def _(node, grad):
+    return execute(MATRIX_DIAG_PART, _block_kernel, (grad,), tuple(node.inputs[0]._t.shape[-2:]))
+
+
+def diag(diagonal, name="diag", k=0, num_rows=-1, num_cols=-1, padding_value=0,
+         align="RIGHT_LEFT"):
+    """Square matrices with `diagonal` (last dimension) on their main diagonal."""
+    v = diagonal if type(diagonal) is Tensor else convert_to_tensor(diagonal)
+    _only_main_diagonal(k)
+    if v._t.ndim < 1:
+        raise kernel_error("diagonal must be at least 1-dim, received shape: []",
+                           _MATRIX_DIAG, v._t.device)
+    batch = "abcdefghijklmnopqrstuvwx"[:v._t.ndim - 1]
+    return einsum_raw(f"{batch}y,yz->{batch}yz", (v, eye_like(v._t.shape[-1], v)))
+
+
+_MATRIX_DIAG = types.SimpleNamespace(name="MatrixDiagV3")  # for its error text only
+
+
+def trace(x, name=None):
+    """The sum of each matrix's main diagonal."""
+    return reduce_sum(diag_part(x), -1)
+
+
+def _only_main_diagonal(k):
+    if k != 0:
+        raise NotImplementedError("tapeflow supports only the main diagonal (k=0) so far.")
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    """Swaps the last two dimensions (and conjugates when `conjugate`)."""
+    x = a if type(a) is Tensor else convert_to_tensor(a)
+    if x._t.ndim < 2:
+        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received "
+                         f"`a` = {x} with shape: {x.shape}")
+    batch = "abcdefghijklmnopqrstuvwx"[:x._t.ndim - 2]
+    out = einsum_raw(f"{batch}yz->{batch}zy", (x,))
+    return conj(out) if conjugate and x._dtype.is_complex else out
+
+
+def adjoint(matrix, name=None):
+    return matrix_transpose(matrix, conjugate=True)

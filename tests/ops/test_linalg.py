@@ -163,3 +163,228 @@ def test_matmul_second_derivatives_match_tf(realtf, sa, sb, kwargs):
 def test_matvec_matches_tf(realtf, sa, sb, kwargs):
     a, b = R.random(sa), R.random(sb)
     assert_same(tf.linalg.matvec(a, b, **kwargs), realtf.linalg.matvec(a, b, **kwargs))
+
+
+# -- einsum and tensordot -----------------------------------------------------------------------
+
+EQUATIONS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]), ("ij->", [(2, 3)]), ("ij->j", [(2, 3)]), ("ji", [(2, 3)]),
+    ("...ij,...jk->...ik", [(5, 2, 3), (1, 3, 4)]), ("...ij,...jk->...ik", [(2, 3), (5, 3, 4)]),
+    ("i,j->ij", [(2,), (3,)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]), ("iij->j", [(2, 2, 3)]),
+    ("ij,ij->ij", [(2, 3), (2, 3)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+    ("iji->ij", [(2, 3, 2)]), ("ij,k->ik", [(2, 3), (4,)]), ("i...->...", [(2, 3, 4)]),
+    ("b i j , b j k -> b i k", [(2, 2, 3), (2, 3, 4)]),
+]
+
+def _diag_part_grad(g, shape):
+    """The op that pads a diagonal's gradient back to a rectangle (MatrixDiagPartV3Grad)."""
+    from tapeflow.ops import linalg
+    return linalg.execute(linalg.MATRIX_DIAG_PART_PAD, linalg._pad_block_kernel, (g,), shape)
+
+
+GRAD_CASES += [
+    GradCase("Einsum", lambda *xs, eq=eq: tf.einsum(eq, *xs), [R.random(s) for s in shapes])
+    for eq, shapes in EQUATIONS
+] + [
+    GradCase("Einsum", lambda a, b: tf.tensordot(a, b, 2), [R.random((2, 3)), R.random((3, 2))]),
+    GradCase("MatrixInverse", tf.linalg.inv, [R.random((3, 3)) + 2 * np.eye(3)]),
+    GradCase("MatrixInverse", lambda a: tf.linalg.inv(a, adjoint=True),
+             [R.random((2, 3, 3)) + 2 * np.eye(3)]),
+    GradCase("MatrixDeterminant", tf.linalg.det, [R.random((2, 3, 3)) + np.eye(3)]),
+    GradCase("MatrixDiagPartV3", tf.linalg.diag_part, [R.random((2, 3, 4))]),
+    GradCase("MatrixDiagPartV3Grad", lambda g: _diag_part_grad(g, (3, 4)), [R.random((2, 3))]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EQUATIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "complex64"])
+def test_einsum_matches_tf(realtf, eq, shapes, dtype):
+    xs = [_values(s, dtype) for s in shapes]
+    rtol, atol = TOL[dtype]
+    assert_same(tf.einsum(eq, *xs), realtf.einsum(eq, *xs), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("eq,shapes", EQUATIONS)
+def test_einsum_gradients_match_tf(realtf, eq, shapes):
+    xs = [R.random(s) for s in shapes]
+
+    def grads(m):
+        ts = [m.constant(x) for x in xs]
+        with m.GradientTape() as tape:
+            tape.watch(ts)
+            out = m.einsum(eq, *ts)
+            out = out * m.constant(np.linspace(-1, 2, out.shape.num_elements()).reshape(
+                tuple(out.shape)))
+        return tape.gradient(out, ts)
+
+    assert_same(grads(tf), grads(realtf), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.einsum("ij,jk->ik", np.ones((2, 3))),
+    lambda m: m.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 4))),
+    lambda m: m.einsum("ij,jk->ik", m.constant(np.ones((2, 3), np.float32)),
+                       m.constant(np.ones((3, 4)))),
+    lambda m: m.einsum("ij,ij->ij", np.ones((1, 3)), np.ones((2, 3))),
+])
+def test_einsum_errors_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+def test_einsum_error_text_matches_tf(realtf):
+    for call in (lambda m: m.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 4))),
+                 lambda m: m.einsum("ij,jk->ik", np.ones((2, 3)))):
+        with pytest.raises(Exception) as ours:
+            call(tf)
+        with pytest.raises(Exception) as theirs:
+            call(realtf)
+        assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("sa,sb,axes", [
+    ((2, 3), (3, 4), 1), ((2, 3), (3, 4), 0), ((2, 3), (3, 4), [[1], [0]]),
+    ((2, 3), (3, 4), [1, 0]), ((2, 3, 4), (4, 3, 2), [[1, 2], [1, 0]]),
+    ((2, 3), (3, 2), 2), ((2, 3), (3, 2), [[0, 1], [1, 0]]), ((3,), (3,), 1),
+    ((2, 3), (4, 4), 1), ((2, 3), (3, 4), 3),
+])
+def test_tensordot_matches_tf(realtf, sa, sb, axes):
+    a, b = R.random(sa), R.random(sb)
+    assert_same_outcome(lambda: tf.tensordot(a, b, axes), lambda: realtf.tensordot(a, b, axes),
+                        rtol=1e-12, atol=1e-12)
+
+
+def test_tensordot_gradient_matches_tf(realtf):
+    a, b = R.random((2, 3, 4)), R.random((4, 3, 2))
+
+    def grads(m):
+        x, y = m.constant(a), m.constant(b)
+        with m.GradientTape() as tape:
+            tape.watch([x, y])
+            out = m.tensordot(x, y, [[1, 2], [1, 0]]) * m.constant(np.arange(4.0).reshape(2, 2))
+        return tape.gradient(out, [x, y])
+
+    assert_same(grads(tf), grads(realtf), rtol=1e-12, atol=1e-12)
+
+
+# -- inverse, determinant, norms, diagonals --------------------------------------------------------
+
+MATS = np.array([[[2.0, 1.0, 0.5], [0.3, 3.0, 1.0], [0.1, 0.2, 1.5]],
+                 [[1.0, 2.0, 0.0], [2.0, 1.0, 1.0], [0.0, 1.0, 4.0]]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("name,kwargs", [("inv", {}), ("inv", {"adjoint": True}), ("det", {})])
+def test_inverse_and_determinant_match_tf(realtf, dtype, name, kwargs):
+    x = MATS.astype(dtype)
+    assert_same(getattr(tf.linalg, name)(x, **kwargs), getattr(realtf.linalg, name)(x, **kwargs),
+                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["inv", "det"])
+def test_inverse_and_determinant_derivatives_match_tf(realtf, name):
+    def second(m):
+        x = m.constant(MATS)
+        w = m.constant(np.linspace(-1, 1, MATS.size).reshape(MATS.shape))
+        with m.GradientTape() as outer:
+            outer.watch(x)
+            with m.GradientTape() as inner:
+                inner.watch(x)
+                y = getattr(m.linalg, name)(x)
+            g = inner.gradient(y, x)
+            gw = g * w
+        return [g, outer.gradient(gw, x)]
+
+    assert_same(second(tf), second(realtf), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.linalg.inv([[1.0, 2.0], [2.0, 4.0]]),
+    lambda m: m.linalg.inv([[1.0, 2.0, 3.0], [2.0, 4.0, 5.0]]),
+    lambda m: m.linalg.inv([1.0, 2.0]),
+    lambda m: m.linalg.inv([[1, 2], [3, 4]]),
+    lambda m: m.linalg.inv(m.constant([[1, 2], [3, 4]], m.bfloat16)),
+    lambda m: m.linalg.det([[1.0, 2.0, 3.0], [2.0, 4.0, 5.0]]),
+    lambda m: m.linalg.det([1.0, 2.0]),
+    lambda m: m.linalg.det([[1, 2], [3, 4]]),
+    lambda m: m.linalg.det(m.constant([[1, 2], [3, 4]], m.float16)),
+])
+def test_inverse_and_determinant_errors_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+def test_inverse_error_text_matches_tf(realtf):
+    for call in (lambda m: m.linalg.inv([[1.0, 2.0], [2.0, 4.0]]),
+                 lambda m: m.linalg.det([1.0, 2.0])):
+        with pytest.raises(Exception) as ours:
+            call(tf)
+        with pytest.raises(Exception) as theirs:
+            call(realtf)
+        assert str(ours.value) == str(theirs.value)
+
+
+NORMS = [
+    {}, {"ord": 1}, {"ord": np.inf}, {"ord": 3}, {"ord": 2}, {"axis": 1}, {"axis": -1, "ord": 1},
+    {"axis": 0, "keepdims": True}, {"ord": "fro", "axis": [0, 1]}, {"ord": 1, "axis": (0, 1)},
+    {"ord": np.inf, "axis": (1, 0)}, {"ord": 2, "axis": [0, 1]}, {"ord": 2, "axis": (-1, -2),
+                                                                   "keepdims": True},
+    {"ord": "euclidean", "axis": (0, 1), "keepdims": True},
+]
+
+
+@pytest.mark.parametrize("kwargs", NORMS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_norm_matches_tf(realtf, kwargs, dtype):
+    x = (MATS[0] - 1).astype(dtype)
+    assert_same(tf.norm(x, **kwargs), realtf.norm(x, **kwargs), rtol=1e-5, atol=1e-6)
+    assert_same(tf.linalg.norm(x, **kwargs), realtf.linalg.norm(x, **kwargs), rtol=1e-5,
+                atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [k for k in NORMS if k.get("ord") != 2 or "axis" not in k])
+def test_norm_gradients_match_tf(realtf, kwargs):
+    def grads(m):
+        x = m.constant(MATS[0] - 1)
+        with m.GradientTape() as tape:
+            tape.watch(x)
+            y = m.norm(x, **kwargs)
+        return tape.gradient(y, x)
+
+    assert_same(grads(tf), grads(realtf), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.norm([3, 4]),
+    lambda m: m.norm([[3.0, 4.0]], ord="fro"),
+    lambda m: m.norm([[3.0, 4.0]], ord=0),
+    lambda m: m.norm([[3.0, 4.0]], ord=2, axis=[0, 0]),
+    lambda m: m.norm([[3.0, 4.0]], ord="nuc", axis=[0, 1]),
+    lambda m: m.norm([[3.0, 4.0]], axis=(0, 1, 1)),
+    lambda m: m.norm([[3.0, 4.0]], axis=1.5),
+    lambda m: m.norm(m.constant([3 + 4j]), keepdims=True),
+    lambda m: m.norm([[3.0, 4.0]], axis=5),
+])
+def test_norm_errors_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.linalg.trace(x), lambda m, x: m.linalg.diag_part(x),
+    lambda m, x: m.linalg.diag_part(x[:, :2]), lambda m, x: m.linalg.diag(x[0]),
+    lambda m, x: m.linalg.diag(x), lambda m, x: m.linalg.matrix_transpose(x),
+    lambda m, x: m.linalg.adjoint(x), lambda m, x: m.linalg.eye(3),
+    lambda m, x: m.linalg.trace(x[0, 0]),
+])
+def test_diagonals_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf, MATS), lambda: call(realtf, MATS))
+
+
+def test_diagonal_gradients_match_tf(realtf):
+    def grads(m):
+        x = m.constant(MATS[:, :2])
+        with m.GradientTape() as tape:
+            tape.watch(x)
+            y = m.linalg.diag_part(x) * m.constant(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        return tape.gradient(y, x)
+
+    assert_same(grads(tf), grads(realtf))
