@@ -29,7 +29,9 @@ _CONSTANTS = {}
 
 def _full(value, like):
     """A cached 0-d tensor of `like`'s dtype and device: ops with a tensor operand skip the
-    Python-scalar wrapping torch does on every call (half the cost of a small op)."""
+    Python-scalar wrapping torch does on every call (half the cost of a small op). Only
+    `_foreach_mul`/`_foreach_div` take one: `_foreach_add`/`_sub` would call `.item()` on it
+    (a device sync, and impossible on the meta tensors of a trace), so they get floats."""
     key = (value, like.dtype, like.device)
     t = _CONSTANTS.get(key)
     if t is None:
@@ -124,7 +126,7 @@ def _adam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, amsgrad):
         v = torch._foreach_maximum(lists[4], v)
         slots.append(v)
     den = torch._foreach_sqrt(v)                                # var - m * alpha / (sqrt(v) + eps)
-    torch._foreach_add_(den, _full(epsilon, lr))
+    torch._foreach_add_(den, epsilon)
     upd = torch._foreach_mul(m, alpha)
     torch._foreach_div_(upd, den)
     return [torch._foreach_sub(variables, upd), *slots]
@@ -150,9 +152,9 @@ def _rmsprop_group(step, lr, lists, decay, rho, momentum, epsilon, centered):
         avg = torch._foreach_mul(lists[j], _full(rho, lr))                 # rho * avg + (1 - rho) * g
         torch._foreach_add_(avg, torch._foreach_mul(grads, _full(1 - rho, lr)))
         den = torch._foreach_sub(vel, torch._foreach_mul(avg, avg))
-        torch._foreach_add_(den, _full(epsilon, lr))
+        torch._foreach_add_(den, epsilon)
     else:
-        den = torch._foreach_add(vel, _full(epsilon, lr))
+        den = torch._foreach_add(vel, epsilon)
     inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(den)
     torch._foreach_div_(inc, torch._foreach_sqrt(den))
     if momentum > 0:
@@ -176,7 +178,7 @@ def _adagrad_group(step, lr, lists, decay, epsilon):
     variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
     acc = torch._foreach_add(lists[2], torch._foreach_mul(grads, grads))
     inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(acc + eps)
-    torch._foreach_div_(inc, torch._foreach_sqrt(torch._foreach_add(acc, _full(epsilon, lr))))
+    torch._foreach_div_(inc, torch._foreach_sqrt(torch._foreach_add(acc, epsilon)))
     return [torch._foreach_sub(variables, inc), acc]
 
 
@@ -210,7 +212,7 @@ def _nadam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, u_product):
     torch._foreach_div_(g_part, 1 - up_t)
     torch._foreach_add_(m_hat, g_part)
     den = torch._foreach_sqrt(torch._foreach_div(v, 1 - b2p))   # sqrt(v / (1 - b2^t)) + eps
-    torch._foreach_add_(den, _full(epsilon, lr))
+    torch._foreach_add_(den, epsilon)
     torch._foreach_mul_(m_hat, lr)
     torch._foreach_div_(m_hat, den)
     return [torch._foreach_sub(variables, m_hat), m, v]

@@ -231,3 +231,39 @@ def test_exclude_from_weight_decay():
         warnings.simplefilter("error")
         opt.apply_gradients([(tf.constant([0.0]), a), (tf.constant([0.0]), b)])
     np.testing.assert_allclose([a.numpy()[0], b.numpy()[0]], [0.95, 1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Nadam"])
+def test_traced_training_step_matches_eager(name, caplog):
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((4, 3)).astype(np.float32)
+    x = tf.constant(rng.standard_normal((8, 4)).astype(np.float32))
+    y = tf.constant(rng.integers(0, 3, 8))
+
+    def make():
+        w, b = tf.Variable(w0), tf.Variable(np.zeros(3, np.float32))
+        opt = getattr(keras.optimizers, name)(
+            keras.optimizers.schedules.ExponentialDecay(0.05, 2, 0.5))
+        opt.build([w, b])
+        acc = keras.metrics.SparseCategoricalAccuracy()
+
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                logits = tf.matmul(x, w) + b
+                loss = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+                loss = tf.reduce_mean(loss)
+            opt.apply_gradients(zip(tape.gradient(loss, [w, b]), [w, b]))
+            acc.update_state(y, logits)
+            return loss
+        return w, opt, acc, step
+
+    w1, o1, a1, eager = make()
+    w2, o2, a2, step = make()
+    traced = tf.function(step)
+    with caplog.at_level("WARNING"):
+        for _ in range(4):
+            assert_same(traced(x, y), eager(x, y))
+    assert "cannot be traced" not in caplog.text
+    assert_same(w2.numpy(), w1.numpy())
+    assert int(o2.iterations.numpy()) == 4
+    assert_same(a2.result(), a1.result())
