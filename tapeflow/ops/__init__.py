@@ -4,5 +4,5 @@ from tapeflow.ops import math  # noqa: F401
 from tapeflow.ops import array, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import nn_xent  # noqa: F401
-from tapeflow.ops import random, string_format, string_unicode, strings  # noqa: F401
+from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
 from tapeflow.ops import einsum, linalg  # noqa: F401

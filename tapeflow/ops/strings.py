@@ -44,7 +44,7 @@ REDUCE_JOIN = define("ReduceJoin", differentiable=False)
 
 # Ops whose kernel errors TF reports without the trailing " name: ".
 _UNNAMED = {"Substr", "StringToNumber", "StaticRegexFullMatch", "StaticRegexReplace",
-            "StringJoin", "Equal", "NotEqual"}
+            "StringJoin", "Equal", "NotEqual", "StringToHashBucketStrong"}
 
 
 def _err(message, op, node=None):

@@ -149,6 +149,14 @@ CASES = {
         m.constant(np.zeros((2, 0), "int32")), "UTF-8"),
     "unicode_encode_scalar": lambda m: m.strings.unicode_encode(5, "UTF-8"),
     "tf_as_string": lambda m: m.as_string([1, 2]),
+    "hash_fast": lambda m: m.strings.to_hash_bucket_fast(
+        ["", "a", "Hello", "TensorFlow", "2.x", "x" * 17, "y" * 40, "z" * 200], 1000003),
+    "hash_fast_2d": lambda m: m.strings.to_hash_bucket_fast([["a", "b"], ["c", "d"]], 3),
+    "hash_fast_zero": lambda m: m.strings.to_hash_bucket_fast(["a"], 0),
+    "hash_strong": lambda m: m.strings.to_hash_bucket_strong(["", "a", "x" * 100], 1000, [1, 2]),
+    "hash_strong_negative_key": lambda m: m.strings.to_hash_bucket_strong(["a"], 3, [-1, 2]),
+    "hash_strong_zero": lambda m: m.strings.to_hash_bucket_strong(["a"], 0, [1, 2]),
+    "hash_strong_bad_key": lambda m: m.strings.to_hash_bucket_strong(["a"], 3, [1, 2, 3]),
     "add": lambda m: m.constant("a") + "b",
     "add_vec": lambda m: m.constant(["a", "b"]) + m.constant(["c"]),
     "radd": lambda m: "x" + m.constant(["a", "b"]),
@@ -231,6 +239,19 @@ def test_string_equal_rejects_other_dtypes(realtf):
     with pytest.raises(realtf.errors.InvalidArgumentError) as theirs:
         realtf.equal(realtf.constant(["a"]), realtf.constant(1))
     assert str(ours.value) == str(theirs.value)
+
+
+def test_hashes_are_bit_exact_with_tf(realtf):
+    """FarmHash Fingerprint64 and SipHash over every length branch (0..16, 17..32, 33..64,
+    the 64-byte loop) and random bytes."""
+    from tapeflow.ops.string_hash import fingerprint64, siphash24
+    rng = np.random.default_rng(0)
+    strings = [rng.integers(0, 256, n, dtype=np.uint8).tobytes() for n in range(0, 140)]
+    big = 2**62
+    fast = realtf.strings.to_hash_bucket_fast(strings, big).numpy()
+    strong = realtf.strings.to_hash_bucket_strong(strings, big, [123, 456]).numpy()
+    assert [fingerprint64(s) % big for s in strings] == fast.tolist()
+    assert [siphash24(123, 456, s) % big for s in strings] == strong.tolist()
 
 
 @pytest.mark.parametrize("call", [
