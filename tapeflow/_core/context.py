@@ -29,11 +29,17 @@ _default_device = None
 _visible_gpus = None  # indices of the CUDA devices tf.config.set_visible_devices left visible
 
 
+_all_gpus = None
+
+
 def visible_gpus():
     """Indices of the CUDA devices tapeflow may use (all that torch sees, unless narrowed)."""
+    global _all_gpus
     if _visible_gpus is not None:
         return _visible_gpus
-    return tuple(range(torch.cuda.device_count())) if torch.cuda.is_available() else ()
+    if _all_gpus is None:
+        _all_gpus = tuple(range(torch.cuda.device_count())) if torch.cuda.is_available() else ()
+    return _all_gpus
 
 
 def set_visible_gpus(indices):

@@ -86,9 +86,19 @@ class DeviceSpec:
                f"device_type={self.device_type}, device_index={self.device_index})>"
 
 
+_parsed = {}  # spec string -> components (TF caches these too: scopes are entered often)
+
+
 def _parse(spec):
     """TF's DeviceSpec string grammar: `/job:J/replica:R/task:T/device:TYPE:I`, with the short
     forms `/TYPE:I`, `TYPE` and `*` for any index."""
+    cached = _parsed.get(spec)
+    if cached is None:
+        cached = _parsed[spec] = _parse_uncached(spec)
+    return cached
+
+
+def _parse_uncached(spec):
     job = replica = task = device_type = device_index = None
     spec = spec or ""
     for y in (part.split(":") for part in spec.split("/")):
@@ -132,6 +142,7 @@ def set_soft_device_placement(enabled):
     """With soft placement (the default) a missing device falls back to the default device."""
     global _soft_placement
     _soft_placement = bool(enabled)
+    _scopes.clear()
 
 
 def _available_names():
@@ -159,6 +170,9 @@ def _resolve(spec):
     raise InvalidArgumentError(
         None, None, f"Could not satisfy device specification '{full}'. enable_soft_placement=0. "
         f"Supported device types {types}. All available devices [{', '.join(_available_names())}].")
+
+
+_scopes = {}  # (outer spec, name) -> (merged spec, torch device); cleared when settings change
 
 
 class device:  # noqa: N801 - TF's public name
@@ -196,9 +210,13 @@ class device:  # noqa: N801 - TF's public name
             if not isinstance(name, str):
                 raise ValueError(f"Expecting a string device name. Got {type(name)}({name})")
             outer = context.state.device_specs[-1] if context.state.device_specs else None
-            base = outer if outer is not None else DeviceSpec.from_string(_LOCAL_CPU)
-            spec = base.make_merged_spec(DeviceSpec.from_string(name))
-            dev = _resolve(spec)
+            key = (outer, name)
+            hit = _scopes.get(key)
+            if hit is None:
+                base = outer if outer is not None else DeviceSpec.from_string(_LOCAL_CPU)
+                merged = base.make_merged_spec(DeviceSpec.from_string(name))
+                hit = _scopes[key] = (merged, _resolve(merged))
+            spec, dev = hit
         context.push_device(dev, spec)
         self._entered.append(spec)
         return None
@@ -229,12 +247,19 @@ LogicalDeviceConfiguration = collections.namedtuple(
 _logical_configs = {}  # PhysicalDevice -> [LogicalDeviceConfiguration]
 
 
+_CPU0 = PhysicalDevice("/physical_device:CPU:0", "CPU")
+
+
 def _physical():
-    devices = [PhysicalDevice("/physical_device:CPU:0", "CPU")]
-    if torch.cuda.is_available():
-        devices += [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
-                    for i in range(torch.cuda.device_count())]
-    return devices
+    global _physical_devices
+    if _physical_devices is None:
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        _physical_devices = [_CPU0] + [PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+                                       for i in range(gpus)]
+    return list(_physical_devices)
+
+
+_physical_devices = None
 
 
 def list_physical_devices(device_type=None):
@@ -257,11 +282,11 @@ def set_visible_devices(devices, device_type=None):
     if device_type in (None, "GPU"):
         context.set_visible_gpus(sorted(int(d.name.rsplit(":", 1)[1]) for d in devices
                                         if d.device_type == "GPU"))
+        _scopes.clear()
 
 
 def _cpu_count():
-    cpu = _physical()[0]
-    return max(1, len(_logical_configs.get(cpu, ())))
+    return max(1, len(_logical_configs.get(_CPU0, ())))
 
 
 def list_logical_devices(device_type=None):
@@ -277,6 +302,7 @@ def set_logical_device_configuration(device, logical_devices):
     listed (and accepted by `tf.device`) but all run on torch's one CPU device; GPU memory
     limits are not enforced."""
     _logical_configs[device] = list(logical_devices or ())
+    _scopes.clear()
 
 
 def get_logical_device_configuration(device):

@@ -30,6 +30,7 @@ _MASK64 = 2**64 - 1
 _FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 _UNIFORM_TYPES = _FLOATS + (dtypes.int32, dtypes.int64)
 _SHAPE_TYPES = (dtypes.int32, dtypes.int64)
+_FLOAT_SET = frozenset(_FLOATS)  # hashed membership: cheaper than DType.__eq__ over a tuple
 
 
 # -- the seed state -----------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def _kernel_error(message, op):
 
 def _dtype_arg(dtype, accepted):
     dtype = dtypes.as_dtype(dtype)
-    if dtype not in accepted:
+    if all(dtype is not d for d in accepted):  # dtypes are singletons
         names = ", ".join(f"tf.{d.name}" for d in accepted)
         raise ValueError(f"Argument `dtype` got invalid value {dtype}. Accepted dtypes are "
                          f"({names}).")
@@ -263,11 +264,11 @@ def _scaled(op, kernel, shape, mean, stddev, dtype, gen_for):
     """`kernel` draws standard values; then `* stddev + mean` as TF does (skipped for 0 and 1)."""
     dims = _shape(shape, op)
     dtype = dtypes.as_dtype(dtype)
-    plain = _is_python(mean, 0) and _is_python(stddev, 1) and dtype in _FLOATS
+    plain = _is_python(mean, 0) and _is_python(stddev, 1) and dtype in _FLOAT_SET
     if not plain:
         mean = _param(mean, dtype, "mean")
         stddev = _param(stddev, dtype, "stddev")
-    if dtype not in _FLOATS:
+    if dtype not in _FLOAT_SET:
         raise _attr_error("dtype", dtype, _FLOATS, op)
     device = current_device()
     out = execute(op, kernel, (), (dims, dtype.torch, device, gen_for(device)))
@@ -299,25 +300,33 @@ def _uniform(ops, shape, minval, maxval, dtype, gen_for):
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
     dims = _shape(shape, int_op if dtype.is_integer else float_op)
-    min_zero = type(minval) is int and minval == 0
-    max_one = type(maxval) is int and maxval == 1
-    if not min_zero or not max_one or dtype.is_integer:
-        minval = _param(minval, dtype, "min")
-        maxval = _param(maxval, dtype, "max")
     device = current_device()
     if dtype.is_integer:
-        for value, what in ((minval, "minval"), (maxval, "maxval")):
-            if value.ndim != 0:
-                raise _kernel_error(f"{what} must be 0-D, got shape {list(value.shape)}", int_op)
-        low, high = int(minval), int(maxval)
+        low, high = _int_bound(minval, dtype, "min", int_op), _int_bound(maxval, dtype, "max",
+                                                                         int_op)
         if low >= high and all(dims):
             raise _kernel_error(f"Need minval < maxval, got {low} >= {high}", int_op)
         return execute(int_op, _uniform_int_kernel, (),
                        (dims, low, max(high, low + 1), dtype.torch, device, gen_for(device)))
+    min_zero = type(minval) is int and minval == 0
+    max_one = type(maxval) is int and maxval == 1
+    if not min_zero or not max_one:
+        minval = _param(minval, dtype, "min")
+        maxval = _param(maxval, dtype, "max")
     out = execute(float_op, _uniform_kernel, (), (dims, dtype.torch, device, gen_for(device)))
     if min_zero:
         return out if max_one else multiply(out, maxval)
     return add(multiply(out, subtract(maxval, minval)), minval)
+
+
+def _int_bound(value, dtype, name, op):
+    """minval/maxval of an integer uniform as a Python int (a 0-D tensor of `dtype`, as TF)."""
+    if type(value) is int and dtype.min <= value <= dtype.max:
+        return value
+    t = _param(value, dtype, name)
+    if t.ndim != 0:
+        raise _kernel_error(f"{name}val must be 0-D, got shape {list(t.shape)}", op)
+    return int(t)
 
 
 def uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
