@@ -35,6 +35,9 @@ def _full(value, like):
     key = (value, like.dtype, like.device)
     t = _CONSTANTS.get(key)
     if t is None:
+        if like.device.type == "cuda" and torch.cuda.is_current_stream_capturing():
+            # Made inside a CUDA-graph capture, it would live in the graph's memory pool.
+            return torch.full((), value, dtype=like.dtype, device=like.device)
         if len(_CONSTANTS) > 1024:
             _CONSTANTS.clear()
         t = _CONSTANTS[key] = torch.full((), value, dtype=like.dtype, device=like.device)
