@@ -25,6 +25,16 @@ from tapeflow import ops as _ops  # noqa: E402,F401  (registers ops, attaches op
 from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtract,  # noqa: F401,E402
                                truediv, zeros_like)
 
+# -- elementwise math, comparisons, logical and bitwise ops (tapeflow/ops/math.py,
+#    elementwise.py, comparison.py) ----------------------------------------------------------
+from tapeflow import bitwise, math  # noqa: E402,F401
+from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_equal,  # noqa: F401,E402
+                                     logical_and, logical_not, logical_or, not_equal, where)
+from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh, cast,  # noqa: F401,E402,A004
+                                      clip_by_value, cos, cosh, exp, floor, round, sigmoid, sign,
+                                      sin, sinh, sqrt, square, tan, tanh)
+from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
+
 # -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
 from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402
                                 reverse, shape, size, squeeze, tile, transpose)

@@ -189,9 +189,10 @@ def binary_operands(x, y, op, hint=False):
     return x, y
 
 
-def check_dtype(x, allowed, op, attr="T", signature=None, commutative=False):
+def check_dtype(x, allowed, op, attr="T", signature=None, traits=()):
     """Raises TF's 'not in the list of allowed values' error when x's dtype is not allowed.
-    With the op's `signature` (e.g. "x:T -> y:T") the text ends with TF's `Op<...>` part too."""
+    With the op's `signature` (e.g. "x:T -> y:T") the text ends with TF's `Op<...>` part too,
+    followed by the op's `traits` (e.g. "is_commutative=true")."""
     if x._dtype not in allowed:
         names = ", ".join(tf_type_name(d) for d in allowed)
         text = (f"Value for attr '{attr}' of {tf_type_name(x._dtype)} is not in the list of "
@@ -199,5 +200,5 @@ def check_dtype(x, allowed, op, attr="T", signature=None, commutative=False):
         if signature is not None:
             enums = ", ".join("DT_" + tf_type_name(d).upper() for d in allowed)
             text += (f"; Op<name={op.name}; signature={signature}; attr={attr}:type,allowed="
-                     f"[{enums}]{'; is_commutative=true' if commutative else ''}>")
+                     f"[{enums}]{''.join('; ' + t for t in traits)}>")
         raise error(text, op)
