@@ -1,8 +1,8 @@
 """`tf.keras`: layers, models, training, optimizers, losses, metrics. This file only
 re-exports; the logic lives in the modules named beside each import."""
 # -- optimizers, losses, metrics, initializers, activations, regularizers (H8) ---------------
-from tapeflow.keras import (activations, initializers, losses, metrics,  # noqa: F401
-                            optimizers, regularizers)
+from tapeflow.keras import (activations, constraints, initializers, losses,  # noqa: F401
+                            metrics, optimizers, regularizers)
 # -- engine, layers, models, callbacks, datasets, utils (H7) ---------------------------------
 from tapeflow.keras import callbacks, datasets, layers, models, utils  # noqa: F401,E402
 from tapeflow.keras.engine.functional import Input  # noqa: F401,E402

@@ -3,7 +3,7 @@
 import inspect
 
 from tapeflow.keras._objects import deserialize_object, serialize_object
-from tapeflow.keras.losses.loss import Loss, reduce_weighted_values  # noqa: F401
+from tapeflow.keras.losses.loss import Loss, Reduction, reduce_weighted_values  # noqa: F401
 from tapeflow.keras.losses.classes import (  # noqa: F401
     BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
     Huber, KLDivergence, LogCosh, LossFunctionWrapper, MeanAbsoluteError,

@@ -11,6 +11,23 @@ from tapeflow.keras.engine.naming import auto_name
 _REDUCTIONS = {"sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight"}
 
 
+class Reduction:
+    """`tf.keras.losses.Reduction`: the reduction names as constants (legacy API)."""
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+    @classmethod
+    def all(cls):
+        return (cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE)
+
+    @classmethod
+    def validate(cls, key):
+        if key not in cls.all():
+            raise ValueError(f'Invalid Reduction Key: {key}. Expected keys are "{cls.all()}"')
+
+
 def standardize_reduction(reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError("Invalid value for argument `reduction`. Expected one of "
