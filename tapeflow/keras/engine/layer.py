@@ -82,6 +82,7 @@ _UNTRACKED = frozenset({
     "stop_training", "_train_step_fn", "_test_step_fn", "_predict_step_fn", "_metrics_cache",
     "_loss_tracker", "_compile_loss", "_compile_metrics", "_layers_list", "loss",
     "_input_shape_arg", "compiled_loss", "compiled_metrics", "_callbacks", "_keras_history",
+    "_trainable_cache", "_flat_layers_cache", "_inputs_struct", "_outputs_struct",
 })
 
 
@@ -422,7 +423,9 @@ class Layer:
     @property
     def losses(self):
         out = []
-        for layer in self._flatten_layers():
+        # During fit the model caches its flattened layers (the structure is fixed by then).
+        layers = self.__dict__.get("_flat_layers_cache") or self._flatten_layers()
+        for layer in layers:
             out.extend(layer._losses)
             for v in layer._regularized:
                 out.append(v.regularizer(v))

@@ -104,6 +104,9 @@ class Trainer:
     # -- metrics ---------------------------------------------------------------------------------
     @property
     def metrics(self):
+        cached = self.__dict__.get("_metrics_cache")
+        if cached is not None:
+            return cached
         out = []
         if self.compiled:
             if self._loss_tracker is not None:
@@ -200,6 +203,21 @@ class Trainer:
 
     _trainable_cache = None
 
+    def _cache_structure(self):
+        """Once the model is built, fit keeps its variables, layers and metrics for the run:
+        walking the layer tree each step would cost more than the step's bookkeeping."""
+        if not self.built:
+            return
+        d = self.__dict__
+        d["_metrics_cache"] = None
+        d["_metrics_cache"] = self.metrics
+        d["_flat_layers_cache"] = self._flatten_layers()
+        d["_trainable_cache"] = self.trainable_weights
+
+    def _uncache_structure(self):
+        d = self.__dict__
+        d["_metrics_cache"] = d["_flat_layers_cache"] = d["_trainable_cache"] = None
+
     def make_train_function(self, force=False):
         # The one place a compiled step would be made (tf.function, jit_compile): the step
         # stays eager until tapeflow has a tf.function.
@@ -251,7 +269,7 @@ class Trainer:
                                      model=self)
         self.stop_training = False
         step_fn = self.make_train_function()
-        self._trainable_cache = self.trainable_weights if self.built else None
+        self._cache_structure()
         callbacks.on_train_begin()
         training_logs = None
         logs = {}
@@ -265,8 +283,8 @@ class Trainer:
                 for step, data in enumerate(batches.epoch()):
                     callbacks.on_train_batch_begin(step)
                     logs = step_fn(data)
-                    if self._trainable_cache is None and self.built:
-                        self._trainable_cache = self.trainable_weights
+                    if self._trainable_cache is None:
+                        self._cache_structure()
                     callbacks.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
@@ -282,7 +300,7 @@ class Trainer:
                 if self.stop_training:
                     break
         finally:
-            self._trainable_cache = None
+            self._uncache_structure()
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
@@ -299,14 +317,21 @@ class Trainer:
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, verbose=verbose,
                                      epochs=1, steps=len(batches), model=self)
         step_fn = self.make_test_function()
-        self.reset_metrics()
-        callbacks.on_test_begin()
-        logs = {}
-        for step, data in enumerate(batches.epoch()):
-            callbacks.on_test_batch_begin(step)
-            logs = step_fn(data)
-            callbacks.on_test_batch_end(step, logs)
-        logs = self._metrics_or_logs(logs)
+        owns_cache = not _in_fit
+        if owns_cache:
+            self._cache_structure()
+        try:
+            self.reset_metrics()
+            callbacks.on_test_begin()
+            logs = {}
+            for step, data in enumerate(batches.epoch()):
+                callbacks.on_test_batch_begin(step)
+                logs = step_fn(data)
+                callbacks.on_test_batch_end(step, logs)
+            logs = self._metrics_or_logs(logs)
+        finally:
+            if owns_cache:
+                self._uncache_structure()
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
