@@ -48,7 +48,8 @@ def test_images_match_keras(realtf, image_dir, capsys, color_mode, label_mode):
     assert repr(ours.element_spec) == repr(theirs.element_spec)
     (xo, yo), (xt, yt) = _all(ours), _all(theirs)
     np.testing.assert_array_equal(yo, yt)
-    np.testing.assert_allclose(xo, xt, atol=0.6)  # bilinear resize, half-pixel centres
+    # bilinear resize with half-pixel centres; grey levels may round differently by one
+    np.testing.assert_allclose(xo, xt, atol=1.01 if color_mode == "grayscale" else 0.01)
 
 
 def test_text_matches_keras(realtf, text_dir):
