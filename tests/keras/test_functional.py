@@ -67,7 +67,8 @@ def test_sequential_variants_agree():
     x = RNG.standard_normal((2, 3)).astype("float32")
     np.testing.assert_allclose(added(x).numpy(), with_input(x).numpy())
     assert added.built and len(added.layers) == 2 and len(added.weights) == 4
-    legacy = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
+    with pytest.warns(UserWarning, match="input_shape"):
+        legacy = keras.Sequential([keras.layers.Dense(2, input_shape=(3,))])
     assert legacy.built and legacy.layers[0].kernel.shape == (3, 2)
 
 
@@ -145,3 +146,11 @@ def test_summary_with_optimizer_params_matches_keras(realtf, monkeypatch):
         model.fit(np.zeros((4, 20), "float32"), np.zeros(4, "int32"), verbose=0)
         texts.append(_summary(model))
     assert texts[0] == texts[1]
+
+
+def test_legacy_input_shape_arguments_warn_like_keras():
+    with pytest.warns(UserWarning, match="Do not pass an `input_shape`"):
+        keras.layers.Dense(2, input_dim=3)
+    with pytest.warns(UserWarning, match="`input_shape` is deprecated"):
+        layer = keras.layers.InputLayer(input_shape=(3,))
+    assert layer.batch_shape == (None, 3)

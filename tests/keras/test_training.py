@@ -185,3 +185,28 @@ def test_regularization_losses_join_the_loss(realtf):
     y = X[:, :2]
     kw = dict(epochs=2, batch_size=32, shuffle=False, verbose=0)
     _close_logs(models[0].fit(X, y, **kw).history, models[1].fit(X, y, **kw).history)
+
+
+class FakeDataset:
+    """Iterates like a tf.data dataset of (x, y) batches and reports its cardinality."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def cardinality(self):
+        return len(self.batches)
+
+
+def test_fit_on_a_dataset_like_object_and_predict_on_unbuilt_model():
+    model = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    preds = model.predict(X, batch_size=20, verbose=0)
+    assert preds.shape == (64, 3) and preds.dtype == np.float32
+    data = FakeDataset([(X[i:i + 16], LABELS[i:i + 16]) for i in range(0, 64, 16)])
+    history = model.fit(data, epochs=2, verbose=0, validation_data=data)
+    assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    with pytest.raises(ValueError, match="`y` should not be passed"):
+        model.fit(data, LABELS, verbose=0)

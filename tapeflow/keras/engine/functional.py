@@ -7,6 +7,8 @@ unknown dims set to two different sizes, so an output dim that follows an unknow
 unknown too. The call is recorded as a `Node` (layer, call arguments, outputs); a `Functional`
 model sorts the nodes between its inputs and outputs and runs them in order.
 """
+import warnings
+
 import numpy as np
 
 import tapeflow as tf
@@ -100,6 +102,12 @@ class InputLayer(Layer):
 
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
                  input_tensor=None, name=None, **kwargs):
+        if "input_shape" in kwargs:
+            warnings.warn("Argument `input_shape` is deprecated. Use `shape` instead.",
+                          stacklevel=2)
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name or naming.uniquify("input_layer"), dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:

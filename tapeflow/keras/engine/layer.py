@@ -8,6 +8,7 @@ symbolic `KerasTensor`s (from `keras.Input`), it records a node of a functional 
 computing (see functional.py).
 """
 import inspect
+import warnings
 
 import numpy as np
 
@@ -162,6 +163,10 @@ class Layer:
         self.activity_regularizer = activity_regularizer
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
+        if input_shape is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
+                          "using Sequential models, prefer using an `Input(shape)` object as "
+                          "the first layer in the model instead.", stacklevel=3)
         if batch_input_shape is not None:
             self._input_shape_arg = tuple(batch_input_shape)
         elif input_shape is not None:
