@@ -13,14 +13,14 @@ import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError, NotFoundError
-from tapeflow._core.tensor import Tensor, convert_to_tensor
+from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
-from tapeflow.ops.array import squeeze
+from tapeflow.ops.array import matrix_transpose, squeeze
 from tapeflow.ops.einsum import einsum_raw, eye_like, permute
 from tapeflow.ops.elementwise import abs as abs_, sqrt
-from tapeflow.ops.math import _reverse, conj, install_operators, multiply, negative, no_kernel, \
-    pow as pow_, reshape_raw, unbroadcast
+from tapeflow.ops.math import _reverse, add, conj, install_operators, multiply, negative, \
+    no_kernel, pow as pow_, reshape_raw, subtract, unbroadcast
 from tapeflow.ops.reduction import reduce_max, reduce_sum
 
 
@@ -282,6 +282,57 @@ def _(node, grad):
     return multiply(multipliers, inverse_raw(a, True))
 
 
+# -- QR ------------------------------------------------------------------------------------------
+
+QR = define("Qr")
+_QR_TYPES = (_F64, _F32, _F16, _C64, _C128)
+
+
+def _qr_kernel(x, full_matrices):
+    if x.dtype == torch.float16:
+        q, r = torch.linalg.qr(x.float(), mode="complete" if full_matrices else "reduced")
+        return q.half(), r.half()
+    return torch.linalg.qr(x, mode="complete" if full_matrices else "reduced")
+
+
+def qr(input, full_matrices=False, name=None):  # noqa: A002 - TF's argument name
+    """`(q, r)` with `q` orthonormal columns and `r` upper triangular, `q @ r == input`."""
+    x = input if type(input) is Tensor else convert_to_tensor(input)
+    if x._dtype not in _QR_TYPES:
+        check_dtype(x, _QR_TYPES, QR, signature="input:T -> q:T, r:T; "
+                    "attr=full_matrices:bool,default=false")
+    if x._t.ndim < 2:
+        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", QR,
+                           x._t.device, name_suffix=False)
+    return execute(QR, _qr_kernel, (x,), (bool(full_matrices),))
+
+
+@QR.gradient
+def _(node, dq, dr):
+    # TF's _QrGrad for square and tall matrices (reduced): with tril = the lower triangle of
+    # (Q^H dQ - dQ^H Q) + (R dR^H - dR R^H), grad = Q (dR + tril R^-H) + (dQ - Q Q^H dQ) R^-H
+    q, r = node.outputs
+    x = node.inputs[0]
+    m, n = x._t.shape[-2:]
+    if m < n or (node.attrs[0] and m != n):
+        raise NotImplementedError("QrGrad not implemented when nrows > ncols and full_matrices "
+                                  "is true. Received a input with shape " + str(x.shape))
+    qdq = matmul_raw(q, dq, True, False)
+    rdr = matmul_raw(r, dr, False, True)
+    skew = add(subtract(qdq, matrix_transpose(qdq, conjugate=True)),
+               subtract(rdr, matrix_transpose(rdr, conjugate=True)))
+    tril = multiply(skew, _lower_mask(n, x))
+    r_inv_h = inverse_raw(r, True)
+    grad_a = matmul_raw(q, add(dr, matmul_raw(tril, r_inv_h)))
+    grad_b = matmul_raw(subtract(dq, matmul_raw(q, qdq)), r_inv_h)
+    return add(grad_a, grad_b)
+
+
+def _lower_mask(n, like):
+    return wrap(torch.ones(n, n, dtype=like._dtype.torch, device=like._t.device).tril(),
+                like._dtype)
+
+
 # -- norms (compositions, as in TF) ------------------------------------------------------------
 
 _VECTOR_NORMS = ("euclidean", 1, 2, np.inf)
@@ -415,18 +466,3 @@ def trace(x, name=None):
 def _only_main_diagonal(k):
     if k != 0:
         raise NotImplementedError("tapeflow supports only the main diagonal (k=0) so far.")
-
-
-def matrix_transpose(a, name="matrix_transpose", conjugate=False):
-    """Swaps the last two dimensions (and conjugates when `conjugate`)."""
-    x = a if type(a) is Tensor else convert_to_tensor(a)
-    if x._t.ndim < 2:
-        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received "
-                         f"`a` = {x} with shape: {x.shape}")
-    batch = "abcdefghijklmnopqrstuvwx"[:x._t.ndim - 2]
-    out = einsum_raw(f"{batch}yz->{batch}zy", (x,))
-    return conj(out) if conjugate and x._dtype.is_complex else out
-
-
-def adjoint(matrix, name=None):
-    return matrix_transpose(matrix, conjugate=True)

@@ -1,5 +1,6 @@
-"""Neural-network activations and helpers: relu and its family, softmax and log_softmax,
-bias_add and l2_loss. The cross-entropies live in nn_xent.py.
+"""Neural-network activations and helpers: relu and its family, gelu, silu, softmax and
+log_softmax, bias_add and l2_loss. The cross-entropies live in nn_xent.py, compositions of
+other ops (l2_normalize, moments, dropout) in nn_impl.py.
 
 Each activation is one torch kernel. Where TensorFlow has a `*Grad` op (ReluGrad, EluGrad...),
 so do we: the gradient is then one fused torch backward kernel, and the `*Grad` op has its
@@ -11,14 +12,11 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._op import REGISTRY, binary_operands, check_dtype, define, execute, \
-    kernel_error, scalar
-from tapeflow.ops.array import squeeze
-from tapeflow.ops.elementwise import (cast, erfc, exp, imag, real, rsqrt, sigmoid, square,
-                                      tanh)
-from tapeflow.ops.math import add, maximum, multiply, negative, ones_like, reduce_sum_raw, \
-    squared_difference, subtract, zeros_like
-from tapeflow.ops.reduction import reduce_mean, reduce_sum
+from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error, \
+    scalar
+from tapeflow.ops.elementwise import cast, erfc, exp, sigmoid, square, tanh
+from tapeflow.ops.math import add, multiply, negative, ones_like, reduce_sum_raw, subtract, \
+    zeros_like
 
 _F16, _BF16, _F32, _F64 = dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
 FLOATS = (_F32, _F64, _F16, _BF16)  # float32 first: tuple membership tests identity first
@@ -358,48 +356,6 @@ def _(node, grad):
     s = sigmoid(x)  # d/dx x s(x) = s (1 + x (1 - s))
     return multiply(grad, multiply(s, add(_const(1.0, x), multiply(x, subtract(_const(1.0, x),
                                                                                  s)))))
-
-
-# -- compositions: l2_normalize and moments ----------------------------------------------------
-
-def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
-    """`x / sqrt(max(sum(x ** 2, axis), epsilon))`."""
-    axis = dim if axis is None else axis
-    x = x if type(x) is Tensor else convert_to_tensor(x)
-    if x._dtype.is_complex:
-        sq_real = square(real(x))
-        sq_imag = square(imag(x))
-        square_sum = add(reduce_sum(sq_real, axis, keepdims=True),
-                         reduce_sum(sq_imag, axis, keepdims=True))
-        inv_norm = rsqrt(maximum(square_sum, epsilon))
-        return multiply(x, cast(inv_norm, x._dtype))
-    square_sum = reduce_sum(square(x), axis, keepdims=True)
-    return multiply(x, rsqrt(maximum(square_sum, epsilon)))
-
-
-def moments(x, axes, shift=None, keepdims=False, name=None):
-    """`(mean, variance)` of `x` over `axes` (float16 is computed in float32, as in TF)."""
-    x = x if type(x) is Tensor else convert_to_tensor(x)
-    y = cast(x, _F32) if x._dtype is _F16 else x
-    mean = reduce_mean(y, axes, keepdims=True)
-    # TF stops the gradient through the mean here; only second derivatives can tell.
-    variance = reduce_mean(squared_difference(y, _stop_gradient(mean)), axes, keepdims=True)
-    if not keepdims:
-        mean = squeeze(mean, axes)
-        variance = squeeze(variance, axes)
-    if x._dtype is _F16:
-        return cast(mean, _F16), cast(variance, _F16)
-    return mean, variance
-
-
-def _stop_gradient(x):
-    """TF's StopGradient op, found in the registry (it is defined by the autodiff layer, which
-    this layer may not import)."""
-    return execute(REGISTRY["StopGradient"], _identity_kernel, (x,))
-
-
-def _identity_kernel(t):
-    return t
 
 
 # -- softmax -----------------------------------------------------------------------------------

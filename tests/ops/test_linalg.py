@@ -388,3 +388,33 @@ def test_diagonal_gradients_match_tf(realtf):
         return tape.gradient(y, x)
 
     assert_same(grads(tf), grads(realtf))
+
+
+GRAD_CASES += [
+    GradCase("Qr", lambda a: tf.linalg.qr(a), [R.random((4, 3))]),
+    GradCase("Qr", lambda a: tf.linalg.qr(a), [R.random((2, 3, 3))]),
+]
+
+
+@pytest.mark.parametrize("shape,full", [((3, 3), False), ((4, 3), False), ((4, 3), True),
+                                        ((3, 4), False), ((2, 4, 3), False)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_qr_matches_tf(realtf, shape, full, dtype):
+    x = R.random(shape).astype(dtype)
+    assert_same(list(tf.linalg.qr(x, full_matrices=full)),
+                list(realtf.linalg.qr(x, full_matrices=full)), rtol=1e-4, atol=1e-5)
+
+
+def test_qr_gradient_matches_tf(realtf):
+    a = R.random((4, 3))
+
+    def grads(m):
+        x = m.constant(a)
+        with m.GradientTape() as tape:
+            tape.watch(x)
+            q, r = m.linalg.qr(x)
+            y = q * m.constant(np.linspace(-1, 1, 12).reshape(4, 3)) + \
+                m.linalg.trace(r) * 2.0
+        return tape.gradient(y, x)
+
+    assert_same(grads(tf), grads(realtf), rtol=1e-9, atol=1e-10)

@@ -354,3 +354,32 @@ def test_silu_beta_tensor_gets_gradient(realtf):
         return tape.gradient(y, [x, beta])
 
     assert_same(grads(tf), grads(realtf), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.25, 0.5, 0.9])
+def test_dropout_keeps_and_scales_like_tf(rate):
+    x = np.ones((200, 50), np.float32)
+    y = tf.nn.dropout(x, rate, seed=3).numpy()
+    assert set(np.unique(y)) <= {0.0, np.float32(1 / (1 - rate))}
+    assert abs((y == 0).mean() - rate) < 0.03
+    shared = tf.nn.dropout(x, rate, noise_shape=[200, 1]).numpy()
+    assert (shared == shared[:, :1]).all()
+
+
+def test_dropout_gradient_is_the_mask():
+    x = tf.constant(np.arange(1.0, 101.0))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.dropout(x, 0.5)
+    g = tape.gradient(y, x).numpy()
+    np.testing.assert_array_equal(g, np.where(y.numpy() == 0, 0.0, 2.0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nn.dropout(np.ones(3, np.float32), 1.0),
+    lambda m: m.nn.dropout(np.ones(3, np.float32), -0.1),
+    lambda m: m.nn.dropout(np.ones(3, np.int32), 0.5),
+    lambda m: m.nn.dropout(np.ones(3, np.float32), 0.0),
+])
+def test_dropout_arguments_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
