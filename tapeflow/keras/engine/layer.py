@@ -16,6 +16,7 @@ import tapeflow as tf
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
 from tapeflow.keras.engine import naming
+from tapeflow.keras.engine.keras_tensor import KerasTensor
 
 
 class KerasVariable(Variable):
@@ -88,7 +89,6 @@ _UNTRACKED = frozenset({
 
 
 def _is_symbolic_structure(x):
-    from tapeflow.keras.engine.keras_tensor import KerasTensor
     if isinstance(x, KerasTensor):
         return True
     if isinstance(x, (list, tuple)):
@@ -201,13 +201,14 @@ class Layer:
             inputs, rest = args[0], args[1:]
         else:
             inputs, rest = kwargs.pop("inputs", None), ()
-        if _is_symbolic_structure(inputs) or _is_symbolic_structure(rest) or \
-                _is_symbolic_structure(kwargs):
-            from tapeflow.keras.engine.functional import symbolic_call
-            return symbolic_call(self, inputs, rest, kwargs)
-        if type(inputs) is not Tensor:
+        if type(inputs) is not Tensor or (rest and _is_symbolic_structure(rest)) or (
+                kwargs and _is_symbolic_structure(kwargs)):
+            if _is_symbolic_structure(inputs) or _is_symbolic_structure(rest) or \
+                    _is_symbolic_structure(kwargs):
+                from tapeflow.keras.engine.functional import symbolic_call
+                return symbolic_call(self, inputs, rest, kwargs)
             inputs = self._convert_inputs(inputs)
-        elif self.autocast and inputs._dtype is not self._dtype and \
+        elif inputs._dtype is not self._dtype and self.autocast and \
                 inputs._dtype.is_floating and self._dtype.is_floating:
             inputs = tf.cast(inputs, self._dtype)
         if not self.built:
