@@ -34,6 +34,7 @@ from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh
                                       clip_by_value, cos, cosh, exp, floor, round, sigmoid, sign,
                                       sin, sinh, sqrt, square, tan, tanh)
 from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
+from tapeflow.ops.special import add_n, scalar_mul  # noqa: F401,E402
 
 # -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
 from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402

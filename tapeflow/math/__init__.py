@@ -4,6 +4,7 @@ from tapeflow.ops.reduction import (argmax, argmin, count_nonzero, cumprod, cums
                                     reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                                     reduce_prod, reduce_std, reduce_sum, reduce_variance)
 from tapeflow.ops.sorting import top_k  # noqa: F401
+from tapeflow.ops.nn import log_softmax, softmax, softplus, softsign  # noqa: F401
 from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_equal,  # noqa: F401
                                      logical_and, logical_not, logical_or, logical_xor, not_equal)
 from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos,  # noqa: F401,A004
@@ -13,3 +14,6 @@ from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh
 from tapeflow.ops.math import (add, atan2, conj, divide, divide_no_nan, floordiv,  # noqa: F401,A004
                                floormod, maximum, minimum, mod, multiply, negative, pow,
                                squared_difference, subtract, truediv)
+from tapeflow.ops.special import (add_n, digamma, erfinv, lgamma, log_sigmoid,  # noqa: F401
+                                  multiply_no_nan, ndtri, reciprocal_no_nan, scalar_mul, xdivy,
+                                  xlogy)

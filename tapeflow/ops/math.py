@@ -134,7 +134,7 @@ _ADD_OK = enums(_ADD_TYPES)
 
 def add(x, y, name=None):
     """`x + y` elementwise, with broadcasting."""
-    x, y = binary_operands(x, y, ADD, hint=True)  # TF's add converts y with x's dtype as a hint
+    x, y = binary_operands(x, y, ADD, True)  # TF's add: x's dtype is only a hint for y
     if x._dtype._enum not in _ADD_OK:
         if x._dtype is dtypes.string:
             from tapeflow.ops.strings import string_add

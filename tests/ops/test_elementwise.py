@@ -159,9 +159,9 @@ def test_cast_error_text_matches_tf(realtf):
                  lambda m: m.cast(m.constant(["1"]), m.float32)):
         ours, theirs = _error(lambda: call(tf)), _error(lambda: call(realtf))
         assert ours[0] == theirs[0]
-        assert ours[1] == theirs[1].replace(
-            "{{function_node __wrapped__Cast_device_/job:localhost/replica:0/task:0/device:CPU:0}} ",
-            "")
+        prefix = ("{{function_node __wrapped__Cast_device_/job:localhost/replica:0/task:0/"
+                  "device:CPU:0}} ")
+        assert ours[1] == theirs[1].replace(prefix, "")
 
 
 def test_cast_to_same_dtype_returns_the_input():
