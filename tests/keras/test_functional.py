@@ -130,11 +130,41 @@ def _unbuilt(k):
                         name="lazy")
 
 
-@pytest.mark.parametrize("build", [_sequential, _graph, _unbuilt])
+def _subclassed(k):
+    class Two(k.Model):
+        def __init__(self):
+            super().__init__(name="two")
+            self.a = k.layers.Dense(4, name="a")
+            self.b = k.layers.Dense(2, name="b")
+
+        def call(self, x):
+            return self.b(self.a(x))
+    model = Two()
+    model(np.zeros((3, 5), "float32"))
+    return model
+
+
+def _nested(k):
+    inner = k.Sequential([k.layers.Dense(3, name="i1")], name="inner")
+    inp = k.Input((2,), name="x")
+    return k.Model(inp, k.layers.Dense(1, name="o")(inner(inp)), name="outer")
+
+
+@pytest.mark.parametrize("build", [_sequential, _graph, _unbuilt, _subclassed, _nested])
 @pytest.mark.parametrize("columns", ["80", "200"])
 def test_summary_text_matches_keras(realtf, monkeypatch, build, columns):
     monkeypatch.setenv("COLUMNS", columns)
     assert _summary(build(keras)) == _summary(build(realtf.keras))
+
+
+def test_expanded_nested_summary_matches_keras(realtf, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    texts = []
+    for k in (keras, realtf.keras):
+        lines = []
+        _nested(k).summary(print_fn=lines.append, expand_nested=True, show_trainable=True)
+        texts.append("".join(lines))
+    assert texts[0] == texts[1]
 
 
 def test_summary_with_optimizer_params_matches_keras(realtf, monkeypatch):

@@ -32,6 +32,11 @@ def format_time(time_per_unit, unit_name):
     return f" {time_per_unit * 1000000.0:.0f}us/{unit_name}"
 
 
+def _on_accelerator(value):
+    t = getattr(value, "_t", None)
+    return t is not None and getattr(t, "is_cuda", False)
+
+
 def _format_value(value):
     value = float(value)
     return f" {value:.4f}" if abs(value) > 1e-3 else f" {value:.4e}"
@@ -68,6 +73,8 @@ class Progbar:
         if finalize is None:
             finalize = self.target is not None and current >= self.target
         for k, v in values or ():
+            if hasattr(v, "numpy") and not _on_accelerator(v):
+                v = float(v)  # cheaper than two tensor ops per step; no sync on a CPU
             if k in self.stateful_metrics or finalize:
                 self._values[k] = [v, 1]
             else:

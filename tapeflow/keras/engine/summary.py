@@ -47,12 +47,13 @@ def _wrap(text, width):
     is cut short with an ellipsis, as rich does."""
     lines = []
     for para in text.split("\n"):
-        line = ""
-        for word in para.split(" "):
+        stripped = para.lstrip(" ")
+        line = para[:len(para) - len(stripped)]  # keep the indent of nested layers
+        for word in stripped.split(" "):
             if len(word) > width:
                 word = word[:width - 1] + "\u2026"
-            if not line:
-                line = word
+            if not line.strip():
+                line += word
             elif len(line) + 1 + len(word) <= width:
                 line += " " + word
             else:
