@@ -168,6 +168,8 @@ def subtract(x, y, name=None):
 @SUB.gradient
 def _(node, grad):
     x, y = node.inputs
+    if 1 in node.skip_input_indices:  # `x - 4`: no gradient wanted for the constant
+        return unbroadcast(grad, x), None
     return unbroadcast(grad, x), unbroadcast(negative(grad), y)
 
 
@@ -190,7 +192,10 @@ def multiply(x, y, name=None):
 @MUL.gradient
 def _(node, grad):
     x, y = node.inputs
-    return unbroadcast(multiply(grad, conj(y)), x), unbroadcast(multiply(grad, conj(x)), y)
+    skip = node.skip_input_indices  # as TF eager: no work for inputs that lead to no source
+    gx = None if 0 in skip else unbroadcast(multiply(grad, conj(y)), x)
+    gy = None if 1 in skip else unbroadcast(multiply(grad, conj(x)), y)
+    return gx, gy
 
 
 DIV = define("RealDiv")
