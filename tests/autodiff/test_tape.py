@@ -205,7 +205,7 @@ def acceleration(m):
     t = m.Variable(3.0)
     with m.GradientTape() as g:
         with m.GradientTape() as gg:
-            position = 4.9 * t * t
+            position = 4.9 * t ** 2
         speed = gg.gradient(position, t)
     return speed, g.gradient(speed, t)
 
