@@ -123,6 +123,9 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
             divisor = tf.cast(tf.reduce_sum(sample_weight), loss.dtype)
         else:
+            n = values.shape.num_elements()
+            if n:  # a static, non-zero size: the same division, without two ops for the size
+                return loss / float(n)
             divisor = tf.cast(tf.size(values), loss.dtype)
         loss = tf.math.divide_no_nan(loss, divisor)
     return loss

@@ -41,8 +41,8 @@ def categorical_accuracy(y_true, y_pred):
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = tf.cast(y_true, y_pred.dtype)
     reshape = len(y_true.shape) == len(y_pred.shape)
-    shape = tf.shape(y_true)
     if reshape:
+        shape = tf.shape(y_true)
         y_true = tf.squeeze(y_true, -1)
     y_pred = tf.cast(tf.argmax(y_pred, axis=-1), y_true.dtype)
     matches = tf.cast(tf.equal(y_true, y_pred), _floatx())
@@ -54,8 +54,8 @@ def sparse_categorical_accuracy(y_true, y_pred):
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = _to(y_true, y_pred.dtype)
     reshape = len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1
-    shape = tf.shape(y_true)
     if reshape:
+        shape = tf.shape(y_true)
         y_true = tf.squeeze(y_true, -1)
     y_pred = tf.cast(tf.argmax(y_pred, axis=-1), y_true.dtype)
     matches = tf.cast(tf.equal(y_true, y_pred), _floatx())
@@ -83,11 +83,11 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot label's class is among the `k` highest predictions."""
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = tf.argmax(_to(y_true, y_pred.dtype), axis=-1)
-    shape = tf.shape(y_true)
     if len(y_pred.shape) > 2:
         y_pred = tf.reshape(y_pred, [-1, y_pred.shape[-1]])
     reshape = len(y_true.shape) > 1
     if reshape:
+        shape = tf.shape(y_true)
         y_true = tf.reshape(y_true, [-1])
     matches = tf.cast(in_top_k(y_true, y_pred, k), _floatx())
     return tf.reshape(matches, shape) if reshape else matches
@@ -98,11 +98,11 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     `from_sorted_ids`, among the first `k` ids of `y_pred`)."""
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = _to(y_true, y_pred.dtype if from_sorted_ids else tf.int32)
-    shape = tf.shape(y_true)
     if len(y_pred.shape) > 2:
         y_pred = tf.reshape(y_pred, [-1, y_pred.shape[-1]])
     reshape = len(y_true.shape) > 1
     if reshape:
+        shape = tf.shape(y_true)
         y_true = tf.reshape(y_true, [-1])
     if from_sorted_ids:
         matches = tf.reduce_any(tf.equal(tf.expand_dims(y_true, 1), y_pred[:, :k]), axis=1)

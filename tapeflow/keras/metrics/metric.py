@@ -157,9 +157,11 @@ class Mean(Metric):
         if sample_weight is not None:
             num_samples = tf.reduce_sum(sample_weight)
         elif len(values.shape) >= 1:
-            num_samples = tf.cast(tf.shape(values)[0], self._dtype)
+            n = values.shape[0]  # static in eager code and in most traces: no shape op
+            num_samples = float(n) if n is not None else \
+                tf.cast(tf.shape(values)[0], self._dtype)
         else:
-            num_samples = tf.constant(1, self._dtype)
+            num_samples = 1.0
         self.count.assign_add(num_samples)
 
     def result(self):
