@@ -10,8 +10,9 @@ import types
 import torch
 
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap
+from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name
 from tapeflow.ops._op import binary_operands, define, execute, kernel_error
+from tapeflow.ops.creation import eye
 from tapeflow.ops.math import broadcast_to_raw, conj, reduce_sum_raw, reshape_raw
 
 # tensordot's errors come from the MatMul TF runs inside it (defined in linalg.py)
@@ -138,7 +139,7 @@ def _conj(x):
 
 
 def eye_like(n, like):
-    return wrap(torch.eye(n, dtype=like._dtype.torch, device=like._t.device), like._dtype)
+    return eye(n, dtype=like._dtype)  # a constant (captured as such by a tf.function trace)
 
 
 def tensordot(a, b, axes, name=None):

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
+from tapeflow._core.context import current_device
 from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
@@ -329,7 +330,8 @@ def _(node, dq, dr):
 
 
 def _lower_mask(n, like):
-    return wrap(torch.ones(n, n, dtype=like._dtype.torch, device=like._t.device).tril(),
+    """Ones on and below the diagonal: a constant (a tf.function trace captures it)."""
+    return wrap(torch.ones(n, n, dtype=like._dtype.torch, device=current_device()).tril(),
                 like._dtype)
 
 

@@ -11,7 +11,7 @@ import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error, \
     scalar
 from tapeflow.ops.elementwise import cast, erfc, exp, sigmoid, square, tanh
@@ -119,7 +119,7 @@ def leaky_relu(features, alpha=0.2, name=None):
     """`features` where positive, else `alpha * features`. Integers are computed as float32."""
     x = features if type(features) is Tensor else convert_to_tensor(features)
     if x._dtype.is_integer:
-        x = wrap(x._t.to(torch.float32), _F32)
+        x = cast(x, _F32)
     if hasattr(alpha, "item"):
         alpha = alpha.item()
     alpha = float(np.float32(alpha))  # TF's attr is a C float, also for float64 features

@@ -8,8 +8,9 @@ import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
+from tapeflow.ops.elementwise import cast
 from tapeflow.ops.math import MUL, multiply, negative, reshape_raw, subtract, unbroadcast
 from tapeflow.ops.nn import (FLOATS, LOG_SOFTMAX, _FLOAT_NAMES_ORDER, softmax_backward,
                              softmax_raw, softplus_grad)
@@ -59,7 +60,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
     if x._dtype is not dtypes.float32 and x._dtype not in FLOATS:
         check_dtype(x, _FLOAT_NAMES_ORDER, SOFTMAX_XENT)
     if z._dtype is not x._dtype:  # TF casts labels to the logits' dtype
-        z = wrap(z._t.to(x._dtype.torch), x._dtype)
+        z = cast(z, x._dtype)
     n = x._t.ndim
     if n == 0:
         raise kernel_error("logits must have >= 1 dimension, got []", SOFTMAX_XENT, x._t.device)
@@ -101,8 +102,9 @@ _LABEL_TYPES = (dtypes.int32, dtypes.int64)
 def _check_labels(labels, classes):
     """TF's CPU kernel refuses labels outside [0, classes); on GPUs those rows become NaN."""
     if labels.device.type == "cpu" and labels.numel():
-        bad = (labels < 0) | (labels >= classes)
-        if bool(bad.any()):
+        lo, hi = torch.aminmax(labels)  # one pass; the detail below only when one is bad
+        if int(lo) < 0 or int(hi) >= classes:
+            bad = (labels < 0) | (labels >= classes)
             value = int(labels[bad][0])
             shown = " ".join(str(int(v)) for v in labels.reshape(-1).tolist())
             raise ValueError(f"Received a label value of {value} which is outside the valid "

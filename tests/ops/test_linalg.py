@@ -418,3 +418,30 @@ def test_qr_gradient_matches_tf(realtf):
         return tape.gradient(y, x)
 
     assert_same(grads(tf), grads(realtf), rtol=1e-9, atol=1e-10)
+
+
+MAT = (np.random.default_rng(5).random((2, 3, 3)) + np.eye(3)).astype(np.float32)
+TRACED = {
+    "matmul": lambda m: tf.matmul(m, m, transpose_b=True), "matmul_op": lambda m: m @ m,
+    "matvec": lambda m: tf.linalg.matvec(m, m[0, 0]),
+    "einsum": lambda m: tf.einsum("bij,bkj->bik", m, m), "einsum_diag": lambda m: tf.einsum(
+        "bii->bi", m), "tensordot": lambda m: tf.tensordot(m, m, [[1, 2], [2, 1]]),
+    "norm": lambda m: tf.norm(m), "norm_1": lambda m: tf.norm(m, ord=1, axis=[1, 2]),
+    "norm_2": lambda m: tf.norm(m, ord=2, axis=[1, 2]), "inv": lambda m: tf.linalg.inv(m),
+    "det": lambda m: tf.linalg.det(m), "qr": lambda m: tf.linalg.qr(m)[1],
+    "diag_part": lambda m: tf.linalg.diag_part(m[:, :2]), "trace": lambda m: tf.linalg.trace(m),
+    "diag": lambda m: tf.linalg.diag(m[:, 0]),
+}
+
+
+@pytest.mark.parametrize("name", list(TRACED))
+def test_values_and_gradients_are_the_same_under_tf_function(name):
+    m = tf.constant(MAT)
+
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(m)
+            y = TRACED[name](m)
+        return y, tape.gradient(y, m)
+
+    assert_same(list(tf.function(step)()), list(step()), rtol=1e-5, atol=1e-5)

@@ -383,3 +383,33 @@ def test_dropout_gradient_is_the_mask():
 ])
 def test_dropout_arguments_match_tf(realtf, call):
     assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+TRACED = {
+    "relu": lambda x: tf.nn.relu(x), "relu6": lambda x: tf.nn.relu6(x * 8),
+    "elu": lambda x: tf.nn.elu(x), "selu": lambda x: tf.nn.selu(x),
+    "leaky_relu": lambda x: tf.nn.leaky_relu(x), "softplus": lambda x: tf.nn.softplus(x),
+    "softsign": lambda x: tf.nn.softsign(x), "gelu": lambda x: tf.nn.gelu(x),
+    "silu": lambda x: tf.nn.silu(x), "softmax": lambda x: tf.nn.softmax(x),
+    "log_softmax": lambda x: tf.nn.log_softmax(x, axis=0),
+    "bias_add": lambda x: tf.nn.bias_add(x, np.array([1.0, 2.0, 3.0], np.float32)),
+    "l2_loss": lambda x: tf.nn.l2_loss(x),
+    "xent": lambda x: tf.nn.softmax_cross_entropy_with_logits(tf.nn.softmax(x * 2), x),
+    "xent_int_labels": lambda x: tf.nn.softmax_cross_entropy_with_logits([[0, 0, 1]], x),
+    "sparse_xent": lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits([0, 2, 1, 1], x),
+    "sigmoid_xent": lambda x: tf.nn.sigmoid_cross_entropy_with_logits(tf.nn.sigmoid(x * 2), x),
+    "moments": lambda x: tf.nn.moments(x, [0])[1], "l2_normalize": lambda x: tf.nn.l2_normalize(x),
+}
+
+
+@pytest.mark.parametrize("name", list(TRACED))
+def test_values_and_gradients_are_the_same_under_tf_function(name):
+    x = tf.constant(np.random.default_rng(4).random((4, 3)).astype(np.float32) - 0.5)
+
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = TRACED[name](x)
+        return y, tape.gradient(y, x)
+
+    assert_same(list(tf.function(step)()), list(step()))
