@@ -104,19 +104,12 @@ def selu(x):
 
 def gelu(x, approximate=False):
     """Gaussian error linear unit (`approximate=True`: the tanh approximation)."""
-    fused = getattr(tf.nn, "gelu", None)  # TF's tf.nn.gelu, once tf.nn provides it
-    if fused is not None:
-        return fused(x, approximate=approximate)
-    x = tf.convert_to_tensor(x)
-    if approximate:
-        cube = tf.cast(0.044715, x.dtype) * tf.pow(x, tf.cast(3, x.dtype))
-        return 0.5 * x * (1.0 + tf.math.tanh(0.7978845608028654 * (x + cube)))
-    return 0.5 * x * (1.0 + tf.math.erf(x / tf.cast(1.4142135623730951, x.dtype)))
+    return tf.nn.gelu(x, approximate=approximate)
 
 
 def softplus(x):
     """`log(exp(x) + 1)`."""
-    return tf.nn.softplus(x)
+    return tf.math.softplus(x)
 
 
 def softsign(x):
@@ -126,11 +119,7 @@ def softsign(x):
 
 def silu(x):
     """`x * sigmoid(x)` (also named swish)."""
-    fused = getattr(tf.nn, "silu", None)  # TF's tf.nn.silu, once tf.nn provides it
-    if fused is not None:
-        return fused(x)
-    x = tf.convert_to_tensor(x)
-    return x * tf.math.sigmoid(x)
+    return tf.nn.silu(x)
 
 
 swish = silu

@@ -85,7 +85,7 @@ def log_cosh(y_true, y_pred):
     y_true, y_pred = _pred_true(y_true, y_pred)
     log2 = tf.constant(math.log(2.0), y_pred.dtype)
     x = y_pred - y_true
-    return tf.reduce_mean(x + tf.nn.softplus(x * -2.0) - log2, axis=-1)
+    return tf.reduce_mean(x + tf.math.softplus(x * -2.0) - log2, axis=-1)
 
 
 # -- hinge ---------------------------------------------------------------------------------------
