@@ -22,8 +22,8 @@ newaxis = None
 
 # -- ops (each family re-exported from its module in tapeflow/ops/) ---------------------------
 from tapeflow import ops as _ops  # noqa: E402,F401  (registers ops, attaches operators)
-from tapeflow.ops.math import (add, divide, multiply, negative, ones_like, subtract,  # noqa: F401,E402
-                               truediv, zeros_like)
+from tapeflow.ops.math import (add, divide, multiply, negative, subtract,  # noqa: F401,E402
+                               truediv)
 
 # -- elementwise math, comparisons, logical and bitwise ops (tapeflow/ops/math.py,
 #    elementwise.py, comparison.py) ----------------------------------------------------------
@@ -34,7 +34,6 @@ from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh
                                       clip_by_value, cos, cosh, exp, floor, round, sigmoid, sign,
                                       sin, sinh, sqrt, square, tan, tanh)
 from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
-from tapeflow.ops.special import add_n, scalar_mul  # noqa: F401,E402
 
 # -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
 from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402
@@ -49,6 +48,14 @@ from tapeflow.ops.padding import pad  # noqa: F401,E402
 from tapeflow import linalg, nn  # noqa: E402,F401
 from tapeflow.ops.einsum import einsum, tensordot  # noqa: F401,E402
 from tapeflow.ops.linalg import matmul, norm  # noqa: F401,E402
+
+# -- reductions, creation, sorting (tapeflow/ops/reduction.py, creation.py, sorting.py) -------
+from tapeflow.ops.creation import (eye, fill, linspace, ones, ones_like, range, zeros,  # noqa: F401,E402,A004
+                                   zeros_like)
+from tapeflow.ops.reduction import (argmax, argmin, cumsum, reduce_all, reduce_any,  # noqa: F401,E402
+                                    reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+                                    reduce_prod, reduce_sum)
+from tapeflow.ops.sorting import argsort, sort, unique, unique_with_counts  # noqa: F401,E402
 
 # -- random, strings, devices and config (tapeflow/ops/random.py, strings.py, _core/device.py) --
 from tapeflow import config, random, strings, test  # noqa: E402,F401

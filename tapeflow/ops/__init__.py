@@ -1,10 +1,10 @@
 """The ops, by family. Importing this package registers every op and attaches the tensor
 operators (`+`, `@`, `[]`, ...) to `Tensor` and `Variable`."""
 from tapeflow.ops import math  # noqa: F401
-from tapeflow.ops import comparison, elementwise, special  # noqa: F401
+from tapeflow.ops import comparison, elementwise  # noqa: F401
 from tapeflow.ops import array, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
-from tapeflow.ops import training  # noqa: F401
+from tapeflow.ops import nn_xent  # noqa: F401
 from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
 from tapeflow.ops import einsum, linalg  # noqa: F401
-from tapeflow.ops import nn_impl, nn_xent  # noqa: F401
+from tapeflow.ops import creation, reduction, sorting  # noqa: F401
