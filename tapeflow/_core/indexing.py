@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from tapeflow._core.errors import invalid_argument
+from tapeflow._core.tensor import Tensor
 
 SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
                     "scalar tf.int32/tf.int64 tensors are valid indices")
@@ -40,10 +41,30 @@ def as_index(k):
     raise TypeError(f"{SLICE_TYPE_ERROR}, got {k!r}")
 
 
+# An index that is a symbolic scalar tensor (inside a traced tf.function) is a kernel input,
+# not a number: the spec holds this marker in its place and the `*_dynamic` kernels index with
+# the tensor (a 0-d integer tensor index drops the dimension, as an int does).
+DYNAMIC = "?"
+
+
+def is_dynamic(k):
+    return isinstance(k, Tensor) and k._is_symbolic()
+
+
 def _check_key_entry(k):
     if k is None or k is Ellipsis or isinstance(k, slice):
         return
+    if is_dynamic(k):
+        if k._dtype.name not in _INDEX_DTYPES or k._t.ndim:
+            raise TypeError(f"{SLICE_TYPE_ERROR}, got {k!r}")
+        return
     as_index(k)
+
+
+def dynamic_entries(key):
+    """The symbolic tensors of a key, in the order their markers appear in its spec."""
+    key = key if isinstance(key, (tuple, list)) else (key,)
+    return tuple(k for k in key if is_dynamic(k))
 
 
 def parse_key(key, shape, fail=_default_fail):
@@ -103,6 +124,9 @@ def parse_key(key, shape, fail=_default_fail):
                 index.append((start, max(stop, start), step))
             dim += 1
             out_dim += 1
+        elif is_dynamic(k):
+            index.append(DYNAMIC)
+            dim += 1
         else:
             i = as_index(k)
             n = shape[dim]
@@ -155,6 +179,54 @@ def scatter_into(t, spec, value):
     if flips:
         value = value.expand(target).flip(flips)
     out[torch_index(index)] = value
+    return out
+
+
+def _split_dynamic(index):
+    """The spec's index with markers as full slices, and the positions the markers' dimensions
+    take in the result of that (basic) indexing."""
+    static, positions, out = [], [], 0
+    for k in index:
+        if type(k) is str:
+            positions.append(out)
+            static.append(slice(None))
+        else:
+            static.append(slice(*k) if type(k) is tuple else k)
+        out += k is None or type(k) is not int
+    return tuple(static), positions
+
+
+def _one(i, n):
+    """A 0-d index tensor as a 1-element int64 index into a dimension of size n (negative
+    counts from the end, as an int index would)."""
+    i = i.long().reshape(1)
+    return torch.where(i < 0, i + n, i)
+
+
+def apply_spec_dynamic(t, *tensors_and_spec):
+    """`t[spec]` where the spec's DYNAMIC markers take the given 0-d index tensors in turn
+    (index_select, not `.item()`, so it also runs on meta tensors while tracing)."""
+    *tensors, index, flips = tensors_and_spec
+    static, positions = _split_dynamic(index)
+    r = t[static]
+    for pos, i in reversed(list(zip(positions, tensors))):
+        r = r.index_select(pos, _one(i, r.shape[pos])).squeeze(pos)
+    return r.flip(flips) if flips else r
+
+
+def zeros_with_dynamic(grad, *tensors_and_spec):
+    """`zeros_with` for a spec with DYNAMIC markers (the gradient of `apply_spec_dynamic`)."""
+    *tensors, shape, index, flips = tensors_and_spec
+    static, positions = _split_dynamic(index)
+    out = grad.new_zeros(shape)
+    region = out[static]
+    g = grad.flip(flips) if flips else grad
+    for pos in positions:
+        g = g.unsqueeze(pos)
+    for pos, i in zip(positions, tensors):
+        n = region.shape[pos]
+        g = g.new_zeros(g.shape[:pos] + (n,) + g.shape[pos + 1:]).index_copy_(pos, _one(i, n), g)
+    out[static] = g
     return out
 
 

@@ -16,7 +16,8 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.context import record, state
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.indexing import apply_spec, apply_spec_numpy, parse_key, zeros_with
+from tapeflow._core.indexing import (DYNAMIC, apply_spec, apply_spec_dynamic, apply_spec_numpy,
+                                     dynamic_entries, parse_key, zeros_with, zeros_with_dynamic)
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap_strings
 from tapeflow._core.variable import SlicedVariable, Variable
@@ -64,6 +65,9 @@ def getitem(self, key):
     index, flips = _spec(self, key)
     if self._dtype is _STRING:
         return wrap_strings(apply_spec_numpy(self._t, index, flips))
+    if DYNAMIC in index:  # symbolic index tensors (tf.function): they are inputs of the op
+        return execute(STRIDED_SLICE, apply_spec_dynamic, (self,) + dynamic_entries(key),
+                       (index, flips))
     return execute(STRIDED_SLICE, apply_spec, (self,), (index, flips))
 
 
@@ -90,7 +94,11 @@ Variable.__getitem__ = _variable_getitem
 
 def _slice_gradient(node, grad):
     index, flips = node.attrs
-    shape = tuple(node.inputs[0]._t.shape)
+    x, *tensors = node.inputs
+    shape = tuple(x._t.shape)
+    if tensors:
+        return (execute(STRIDED_SLICE_GRAD, zeros_with_dynamic, (grad, *tensors),
+                        (shape, index, flips)),) + (None,) * len(tensors)
     return execute(STRIDED_SLICE_GRAD, zeros_with, (grad,), (shape, index, flips))
 
 
@@ -101,6 +109,10 @@ SLICE.gradient(_slice_gradient)
 @STRIDED_SLICE_GRAD.gradient
 def _(node, grad):
     _, index, flips = node.attrs
+    _, *tensors = node.inputs
+    if tensors:
+        return (execute(STRIDED_SLICE, apply_spec_dynamic, (grad, *tensors), (index, flips)),) \
+            + (None,) * len(tensors)
     return strided_slice_raw(grad, index, flips)
 
 

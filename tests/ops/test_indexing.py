@@ -325,3 +325,35 @@ def test_variable_slices_in_a_traced_function(realtf):
             return tape.gradient(y, v)
         return step()
     assert_same(run(tf), run(realtf))
+
+
+@pytest.mark.parametrize("i", [0, 2, -1, -3])
+def test_symbolic_index_in_a_traced_function(realtf, i):
+    """Inside tf.function a tensor index has no value at trace time: it is an op input."""
+    a = np.arange(24.0).reshape(2, 3, 4)
+
+    def run(m):
+        @m.function
+        def step(x, i):
+            with m.GradientTape() as tape:
+                tape.watch(x)
+                y = x[1, i] * x[None, ..., ::-1][0, 1, i] + x[1, i, i]
+            return y, tape.gradient(y, x)
+        return step(m.constant(a), m.constant(i))
+    assert_same(run(tf), run(realtf))
+
+
+def test_symbolic_index_in_a_while_loop(realtf):
+    a = np.arange(12.0).reshape(3, 4)
+
+    def run(m):
+        x = m.constant(a)
+
+        @m.function
+        def total():
+            def body(i, acc):
+                return i + 1, acc + x[i, ::-1] * x[-1 - i, i]
+            start = (m.constant(0), m.constant(np.zeros(4)))
+            return m.while_loop(lambda i, acc: i < 3, body, start)[1]
+        return total()
+    assert_same(run(tf), run(realtf))
