@@ -4,7 +4,7 @@ re-exports; the logic lives in the modules named beside each import."""
 from tapeflow.keras import (activations, constraints, initializers, losses,  # noqa: F401
                             metrics, optimizers, regularizers)
 # -- engine, layers, models, callbacks, datasets, utils (H7) ---------------------------------
-from tapeflow.keras import callbacks, datasets, layers, models, utils  # noqa: F401,E402
+from tapeflow.keras import backend, callbacks, datasets, layers, models, utils  # noqa: F401,E402
 from tapeflow.keras.engine.functional import Input  # noqa: F401,E402
 from tapeflow.keras.engine.layer import Layer, KerasVariable as Variable  # noqa: F401,E402
 from tapeflow.keras.engine.model import Model  # noqa: F401,E402

@@ -170,3 +170,22 @@ def test_unknown_kwarg_raises():
 def test_dense_rejects_bad_units():
     with pytest.raises(ValueError, match="Received: units=-1"):
         keras.layers.Dense(-1)
+
+
+def test_clear_session_restarts_default_names():
+    keras.backend.clear_session()
+    assert keras.layers.Dense(1).name == "dense"
+    assert keras.layers.Dense(1).name == "dense_1"
+    keras.backend.clear_session()
+    assert keras.layers.Dense(1).name == "dense"
+
+
+def test_floatx_sets_the_default_layer_dtype():
+    keras.backend.set_floatx("float64")
+    try:
+        layer = keras.layers.Dense(1)
+        assert layer(np.ones((1, 2))).dtype == tf.float64
+        assert layer.kernel.dtype == tf.float64
+    finally:
+        keras.backend.set_floatx("float32")
+    assert keras.backend.floatx() == "float32" and keras.backend.epsilon() == 1e-7

@@ -14,6 +14,7 @@ import tapeflow as tf
 from tapeflow._core import nest
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
+from tapeflow.keras.engine import config
 
 
 def unpack_x_y_sample_weight(data):
@@ -56,8 +57,8 @@ def _to_numpy(x):
     if x is None:
         return None
     a = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
-    if a.dtype == np.float64:
-        a = a.astype(np.float32)
+    if a.dtype == np.float64 and config.floatx() != "float64":
+        a = a.astype(config.floatx() if config.floatx() != "bfloat16" else np.float32)
     return a
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import tapeflow as tf
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
-from tapeflow.keras.engine import naming
+from tapeflow.keras.engine import config, naming
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 
 
@@ -155,7 +155,7 @@ class Layer:
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):
             dtype = dtype.get("config", {}).get("name", "float32")
-        self._dtype = tf.as_dtype(dtype or "float32")
+        self._dtype = tf.as_dtype(dtype or config.floatx())
         self.autocast = autocast
         if activity_regularizer is not None:
             from tapeflow.keras import regularizers
@@ -289,9 +289,9 @@ class Layer:
         if regularizer is not None:
             from tapeflow.keras import regularizers
             regularizer = regularizers.get(regularizer)
-        if constraint is not None and not callable(constraint):
-            raise ValueError(f"Invalid value for argument `constraint`: expected a callable. "
-                             f"Received: constraint={constraint!r}")
+        if constraint is not None:
+            from tapeflow.keras import constraints
+            constraint = constraints.get(constraint)
         v = KerasVariable(value, trainable=trainable, name=name, dtype=dtype, path=path,
                           regularizer=regularizer, constraint=constraint)
         v._created_trainable = bool(trainable)

@@ -44,7 +44,7 @@ class Dense(Layer):
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError("Received an invalid value for `units`, expected a positive "
                              f"integer. Received: units={units}")
-        from tapeflow.keras import initializers, regularizers
+        from tapeflow.keras import constraints, initializers, regularizers
         self.units = units
         self.activation = _activations().get(activation)
         self.use_bias = use_bias
@@ -52,8 +52,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -93,7 +93,9 @@ class Dense(Layer):
             "bias_initializer": _serialize("initializers", self.bias_initializer),
             "kernel_regularizer": _serialize("regularizers", self.kernel_regularizer),
             "bias_regularizer": _serialize("regularizers", self.bias_regularizer),
-            "kernel_constraint": None, "bias_constraint": None, "quantization_config": None,
+            "kernel_constraint": _serialize("constraints", self.kernel_constraint),
+            "bias_constraint": _serialize("constraints", self.bias_constraint),
+            "quantization_config": None,
         })
         return config
 

@@ -72,3 +72,13 @@ def test_symbolic_shapes_of_core_layers():
     assert keras.layers.Reshape((-1, 2))(inp).shape == (None, 12, 2)
     assert keras.layers.Dense(5)(inp).shape == (None, 6, 5)
     assert keras.layers.Dropout(0.1)(inp).shape == (None, 6, 4)
+
+
+def test_dense_kernel_constraint_is_applied_after_each_update():
+    layer = keras.layers.Dense(2, kernel_constraint="non_neg")
+    model = keras.Sequential([keras.Input((3,)), layer])
+    model.compile(keras.optimizers.SGD(1.0), "mse")
+    x = RNG.standard_normal((16, 3)).astype("float32")
+    model.fit(x, -10 * np.abs(x[:, :2]), epochs=2, verbose=0)
+    assert (layer.kernel.numpy() >= 0).all()
+    assert layer.get_config()["kernel_constraint"]["class_name"] == "NonNeg"
