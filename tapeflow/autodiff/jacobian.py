@@ -2,28 +2,33 @@
 
 TF vectorises the loop over target elements with pfor; we run the walk once per element with
 a one-hot seed (the walk is cheap Python over torch kernels) and stack the rows. When another
-tape is recording (a Hessian, say) the rows are stacked with recorded ops, so the Jacobian is
-itself differentiable; otherwise they are stacked by one torch call.
+tape is recording (a Hessian, say) or a tf.function is being traced, the rows are stacked with
+ops, so the Jacobian is itself differentiable (and traced); otherwise by one torch call.
 """
 import torch
 
 from tapeflow._core import nest
-from tapeflow._core.context import state
+from tapeflow._core.context import current_device, state
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.autodiff import backprop
 from tapeflow.ops import array as array_ops, joining, math as math_ops
 
 
+def _device(x):
+    """Where constants made for `x` live: a traced (meta) tensor's graph runs on the device."""
+    return current_device() if x._t.is_meta else x._t.device
+
+
 def _one_hot(index, shape, like):
-    t = torch.zeros(shape, dtype=like._dtype.torch, device=like._t.device)
+    t = torch.zeros(shape, dtype=like._dtype.torch, device=_device(like))
     t.view(-1)[index] = 1
     return wrap(t, like._dtype)
 
 
 def _stack_rows(rows, shape):
     """Stacks equally shaped row tensors along a new axis 0, then reshapes to `shape`."""
-    if not state.recorders:
+    if not state.recorders and state.graph is None:  # nothing records: plain torch
         return wrap(torch.stack([r._t for r in rows]).reshape(shape), rows[0]._dtype)
     return math_ops.reshape_raw(joining.stack(rows), shape)  # recorded: differentiable
 
@@ -41,7 +46,7 @@ def _rows(tape, target, flat_sources, seeds):
 def _assemble(rows, source, shape, unconnected):
     if all(r is None for r in rows):
         if unconnected is backprop.UnconnectedGradients.ZERO:
-            return wrap(torch.zeros(shape, dtype=source._dtype.torch, device=source._t.device),
+            return wrap(torch.zeros(shape, dtype=source._dtype.torch, device=_device(source)),
                         source._dtype)
         return None
     rows = [backprop.zeros_for(source) if r is None else r for r in rows]
@@ -71,7 +76,7 @@ def jacobian(tape, target, sources, unconnected_gradients, experimental_use_pfor
 
 
 def _empty(shape, source, target):
-    return wrap(torch.zeros(shape, dtype=target._dtype.torch, device=source._t.device),
+    return wrap(torch.zeros(shape, dtype=target._dtype.torch, device=_device(source)),
                 target._dtype)
 
 
@@ -100,7 +105,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
     row = target._t.numel() // batch if batch else 0
     seeds = []
     for j in range(row):
-        t = torch.zeros((batch, row), dtype=target._dtype.torch, device=target._t.device)
+        t = torch.zeros((batch, row), dtype=target._dtype.torch, device=_device(target))
         t[:, j] = 1
         seeds.append(wrap(t.reshape(tshape), target._dtype))
     rows = _rows(tape, target, sources, seeds)[0]
@@ -115,7 +120,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
 
 
 def _move_axis0_to_1(stacked, out_shape, row, sshape):
-    if not state.recorders:
+    if not state.recorders and state.graph is None:  # nothing records: plain torch
         return wrap(stacked._t.transpose(0, 1).reshape(out_shape), stacked._dtype)
     perm = (1, 0) + tuple(range(2, len(sshape) + 1))
     return math_ops.reshape_raw(array_ops.transpose(stacked, perm), out_shape)

@@ -117,10 +117,21 @@ def batch_of_gradient(m):
     return t2.batch_jacobian(g, x)
 
 
+def inside_tf_function(m):
+    @m.function
+    def jacobians(x):
+        with m.GradientTape(persistent=True) as g:
+            g.watch(x)
+            y = x * x * 2.0
+            rows = m.reshape(y, (2, 2))
+        return g.jacobian(y, x), g.batch_jacobian(rows, x), g.jacobian(y, [x, m.constant(1.0)])
+    return jacobians(m.constant(X)), jacobians(m.constant(X * 2.0))
+
+
 PROGRAMS = [elementwise, list_sources_unconnected, dict_sources_and_variables, scalar_target,
             scalar_source, options_accepted, hessian_of_gradient, jacobian_of_jacobian, batch,
             batch_3d, batch_unconnected_is_zeros, batch_without_pfor_persistent,
-            batch_of_gradient]
+            batch_of_gradient, inside_tf_function]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
