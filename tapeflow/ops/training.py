@@ -13,6 +13,8 @@ returns `(iterations + 1, *new_variables, *new_slots)`; `_run()` reads the varia
 runs the op and writes the results back, so a tf.function trace records one op and the
 variable reads/writes around it.
 """
+import struct
+
 import torch
 
 from tapeflow.ops._op import define, execute
@@ -46,7 +48,7 @@ def _full(value, like):
 
 def _cast(value, like):
     """A Python float as Keras's `ops.cast(value, dtype)` makes it: through float32 first."""
-    return _full(float(torch.tensor(value, dtype=torch.float32)), like)
+    return _full(struct.unpack("f", struct.pack("f", value))[0], like)
 
 
 def _decayed(variables, decay, lr):

@@ -33,6 +33,8 @@ CLIP_CASES = [
     ("SGD", {"global_clipnorm": 0.5}),
     ("RMSprop", {"clipvalue": 0.1}),
     ("Adam", {"loss_scale_factor": 4.0}),
+    ("SGD", {"use_ema": True, "ema_momentum": 0.9}),
+    ("Adam", {"use_ema": True, "ema_overwrite_frequency": 2}),
 ]
 
 
