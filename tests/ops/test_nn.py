@@ -413,3 +413,30 @@ def test_values_and_gradients_are_the_same_under_tf_function(name):
         return y, tape.gradient(y, x)
 
     assert_same(list(tf.function(step)()), list(step()))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nn.batch_normalization(x, np.float32(0.5).astype(x.dtype),
+                                          x.var(0), x[0], x[1], 1e-3),
+    lambda m, x: m.nn.batch_normalization(x, x.mean(0), x.var(0), None, None, 1e-3),
+    lambda m, x: m.nn.weighted_cross_entropy_with_logits((x > 0).astype(x.dtype), x * 50, 2.5),
+    lambda m, x: m.nn.embedding_lookup(x, [[0, 1], [1, 1]]),
+    lambda m, x: m.nn.embedding_lookup(x, [1, 0], max_norm=0.5),
+    lambda m, x: m.nn.embedding_lookup([x], np.array([1])),
+])
+def test_more_nn_compositions_match_tf(realtf, dtype, call):
+    x = X.astype(dtype)
+    assert_same(call(tf, x), call(realtf, x), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_normalization_gradients_match_tf(realtf):
+    def grads(m):
+        x, mean, var = m.constant(X), m.constant(X.mean(0)), m.constant(X.var(0) + 0.5)
+        off, sc = m.constant(X[0]), m.constant(X[1])
+        with m.GradientTape() as tape:
+            tape.watch([x, mean, var, off, sc])
+            y = m.nn.batch_normalization(x, mean, var, off, sc, 1e-3) * m.constant(X)
+        return tape.gradient(y, [x, mean, var, off, sc])
+
+    assert_same(grads(tf), grads(realtf), rtol=1e-10, atol=1e-12)
