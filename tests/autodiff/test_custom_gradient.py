@@ -145,8 +145,28 @@ def method_and_keyword_argument(m):
     return t.gradient(y, x), t.gradient(z, x), g.__name__
 
 
+def inside_tf_function(m):
+    w = m.Variable([2.0, 3.0])
+
+    @m.custom_gradient
+    def scale(x):
+        def grad(dy, variables=None):
+            return dy * w, [dy * x * 100.0]
+        return x * w, grad
+    block = m.recompute_grad(lambda x: x * w * x)
+
+    @m.function
+    def f(x):
+        with m.GradientTape() as t:
+            t.watch(x)
+            y = scale(x) + block(x) + m.stop_gradient(x) * x
+        return t.gradient(y, [x, w])
+    return f(m.constant([1.0, 5.0])), f(m.constant([2.0, 5.0]))
+
+
 PROGRAMS = [cube_program, two_inputs_two_outputs, wrong_but_custom, none_gradient_for_an_input,
-            uses_variables, stop_gradient_blocks, recompute, method_and_keyword_argument]
+            uses_variables, stop_gradient_blocks, recompute, method_and_keyword_argument,
+            inside_tf_function]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.__name__)
