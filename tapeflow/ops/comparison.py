@@ -66,7 +66,9 @@ def _equals(x, y, negate):
     if not _broadcastable(x._t.shape, y._t.shape):
         return wrap(torch.tensor(negate, device=x._t.device if x._dtype is not dtypes.string
                                  else None), dtypes.bool)
-    return not_equal(x, y) if negate else equal(x, y)
+    if x._dtype is dtypes.string:
+        return _strings_equal(x, y, negate)
+    return execute(op, torch.ne if negate else torch.eq, (x, y))
 
 
 def _tensor_eq(self, other):
