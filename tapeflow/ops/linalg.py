@@ -19,7 +19,7 @@ from tapeflow._core.variable import Variable
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
 from tapeflow.ops.array import matrix_transpose, squeeze
 from tapeflow.ops.einsum import einsum_raw, eye_like, permute
-from tapeflow.ops.elementwise import abs as abs_, sqrt
+from tapeflow.ops.elementwise import abs as abs_, cast, sqrt
 from tapeflow.ops.math import _reverse, add, conj, install_operators, multiply, negative, \
     no_kernel, pow as pow_, reshape_raw, subtract, unbroadcast
 from tapeflow.ops.reduction import reduce_max, reduce_sum
@@ -51,6 +51,7 @@ _C64, _C128 = dtypes.complex64, dtypes.complex128
 _MATMUL_KERNEL_TYPES = (_F32, _F64, _F16, _BF16, dtypes.int32, dtypes.int64, _C64, _C128)
 _MATMUL_ATTR_TYPES = (_BF16, _F16, _F32, _F64, dtypes.int32, dtypes.int64, dtypes.uint8,
                       dtypes.uint16, dtypes.uint32, dtypes.uint64, _C64, _C128)
+_WIDENING = (dtypes.int8, dtypes.uint8)
 _BATCH_ATTR_TYPES = (_BF16, _F16, _F32, _F64, dtypes.int16, dtypes.int32, dtypes.int64,
                      dtypes.uint8, dtypes.uint16, dtypes.uint32, dtypes.uint64, _C64, _C128)
 
@@ -104,6 +105,10 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if a._dtype is not b._dtype:
         binary_operands(a, b, op)  # raises TF's dtype-mismatch error
     dtype = a._dtype
+    if output_type is not None and dtype in _WIDENING and \
+            dtypes.as_dtype(output_type) is dtypes.int32:
+        # TF's BatchMatMulV3 multiplies 8-bit integers into int32
+        a, b, dtype = cast(a, dtypes.int32), cast(b, dtypes.int32), dtypes.int32
     if dtype not in _MATMUL_KERNEL_TYPES:
         _unsupported(dtype, op)
     if output_type is not None and dtypes.as_dtype(output_type) is not dtype:

@@ -445,3 +445,17 @@ def test_values_and_gradients_are_the_same_under_tf_function(name):
         return y, tape.gradient(y, m)
 
     assert_same(list(tf.function(step)()), list(step()), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.matmul(np.full((2, 3), 100, np.int8), np.ones((3, 2), np.int8),
+                       output_type=m.int32),
+    lambda m: m.matmul(np.ones((2, 2, 3), np.uint8), np.ones((3, 2), np.uint8),
+                       output_type=m.int32),
+    lambda m: m.matmul(np.ones((2, 3), np.float16), np.ones((3, 2), np.float16),
+                       output_type=m.float32),
+    lambda m: m.matmul(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32),
+                       output_type=m.float32),
+])
+def test_matmul_output_type_matches_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
