@@ -111,6 +111,10 @@ MEAN = define("Mean")
 
 
 def _mean_kernel(t, axes, keepdims):
+    if t.dtype is torch.float16:  # TF divides a float16 sum by a float16 count (inf > 65504)
+        n = _size(t.shape, axes)
+        count = float(np.float16(n)) if n < 65520 else float("inf")  # 65520 rounds to inf
+        return torch.sum(t, dim=axes, keepdim=keepdims, dtype=torch.float16) / count
     if t.is_floating_point() or t.is_complex():
         return torch.mean(t, dim=axes, keepdim=keepdims)
     # TF divides integers in a wider accumulator, truncating toward zero.

@@ -116,6 +116,14 @@ def test_integer_mean_truncates_like_tf(realtf):
     assert_same(tf.reduce_sum(a), realtf.reduce_sum(a))
 
 
+def test_float16_mean_divides_by_a_float16_count_like_tf(realtf):
+    for n in (3, 4097, 70000):
+        a = np.ones(n, np.float16)
+        assert_same(tf.reduce_mean(a), realtf.reduce_mean(a))
+    a = np.random.default_rng(0).random(100000).astype(np.float16)
+    assert_same(tf.reduce_mean(a), realtf.reduce_mean(a))
+
+
 def test_nan_and_inf(realtf):
     for values in ([np.nan, 1.0], [1.0, np.nan], [-np.inf, -np.inf], [np.inf, 1.0]):
         a = np.array(values, np.float32)
