@@ -17,7 +17,12 @@ _LOGITS_KEPT = 64
 
 def _remember_logits(output, logits):
     if len(_LOGITS) >= _LOGITS_KEPT:
-        _LOGITS.clear()
+        # Forget outputs that are gone, then the oldest: a model's final softmax is the
+        # newest entry when its loss looks it up, even with many softmaxes before it.
+        for key in [k for k, (ref, _) in _LOGITS.items() if ref() is None]:
+            del _LOGITS[key]
+        while len(_LOGITS) >= _LOGITS_KEPT:
+            del _LOGITS[next(iter(_LOGITS))]
     _LOGITS[id(output)] = (weakref.ref(output), logits)
     return output
 

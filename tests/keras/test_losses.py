@@ -138,3 +138,12 @@ def test_custom_loss_subclass_and_gradient():
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
             [1], tf.reshape(w, (1, 2)) * 1.0)
     assert tape.gradient(loss, w) is not None
+
+
+def test_logits_are_remembered_past_many_other_softmaxes():
+    x = tf.constant([[1.0, 2.0, 30.0]])
+    kept = [keras.activations.softmax(x * 0.5) for _ in range(200)]  # e.g. attention heads
+    final = keras.activations.softmax(x)  # the model's output comes after them
+    loss = keras.losses.SparseCategoricalCrossentropy()([0], final)
+    np.testing.assert_allclose(float(loss), 29.0, rtol=1e-6)  # from logits, not clipped
+    assert len(kept) == 200
