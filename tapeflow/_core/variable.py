@@ -240,19 +240,8 @@ class Variable:
         self._write(_apply(torch.sub, self, delta), "assign_sub")
         return self if read_value else None
 
-    def _assign_slice(self, key, value):
-        from tapeflow._core.indexing import parse_key, scatter_into
-        spec = parse_key(key, tuple(self._t.shape))
-        value = convert_to_tensor(value, dtype=self._dtype)
-        try:
-            new = scatter_into(self._t, spec, value._t)
-        except RuntimeError as e:
-            raise invalid_argument(str(e).split("\n")[0], "ResourceStridedSliceAssign") from None
-        self._write(wrap(new, self._dtype), "assign")
-        return self
-
-    def __getitem__(self, key):
-        return SlicedVariable(self, key)
+    # `v[key]` and `v[key].assign(...)` are attached by tapeflow/ops/indexing.py: a slice is the
+    # StridedSlice op, and a sliced assignment the TensorStridedSliceUpdate op plus `assign`.
 
     def _as_tensor(self, dtype=None):
         v = self.value()
@@ -266,22 +255,6 @@ def _apply(fn, var, delta):
     if state.graph is not None:  # traced: go through the ops so the graph records the update
         return var.value() + delta if fn is torch.add else var.value() - delta
     return wrap(fn(var._t, delta._t), var._dtype)
-
-
-class SlicedVariable(Tensor):
-    """What `v[...]` returns: a tensor (the slice's value) that can also be assigned to, so
-    `v[0, 0].assign(3.0)` updates the variable as in TF."""
-
-    __slots__ = ("_variable", "_key")
-
-    def __init__(self, variable, key):
-        sliced = variable.value()[key]  # Tensor.__getitem__ (attached by tapeflow.ops)
-        super().__init__(sliced._t, sliced._dtype)
-        self._variable = variable
-        self._key = key
-
-    def assign(self, value, use_locking=None, name=None, read_value=True):
-        return self._variable._assign_slice(self._key, value)
 
 
 register_tensor_conversion_function(Variable, lambda v, dtype=None: v._as_tensor(dtype))

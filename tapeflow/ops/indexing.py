@@ -6,24 +6,27 @@ one torch basic-indexing kernel: a view, no copy. Each selection's gradient puts
 gradient back where the elements came from (StridedSliceGrad writes it into zeros, a gather's
 gradient scatter-adds it); those are ops too, whose own gradients select again, so second
 derivatives work. `variable[key]` returns a tensor that also has `.assign` (TF's sliced
-assignment); it is installed on `Variable` here because building it runs the StridedSlice op.
+assignment, the TensorStridedSliceUpdate op then `assign`); both are installed on `Variable`
+here because they run these ops.
 """
 import builtins
+import weakref
 
 import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import record, state
 from tapeflow._core.errors import InvalidArgumentError
+from tapeflow._core.errors import invalid_argument
 from tapeflow._core.indexing import (DYNAMIC, apply_spec, apply_spec_dynamic, apply_spec_numpy,
-                                     dynamic_entries, parse_key, zeros_with, zeros_with_dynamic)
+                                     dynamic_entries, parse_key, region_shape, torch_index,
+                                     zeros_with, zeros_with_dynamic)
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap_strings
-from tapeflow._core.variable import SlicedVariable, Variable
+from tapeflow._core.variable import Variable
 from tapeflow.ops._op import check_dtype, define, error, execute, is_tensor_like, kernel_error
 from tapeflow.ops.array import dims_text, int_arg, int_list, reshape
-from tapeflow.ops.math import zeros_like
+from tapeflow.ops.math import reshape_raw, unbroadcast, zeros_like
 
 _STRING = dtypes.string
 _CPU = torch.device("cpu")
@@ -71,25 +74,93 @@ def getitem(self, key):
     return execute(STRIDED_SLICE, apply_spec, (self,), (index, flips))
 
 
+class SlicedVariable(Tensor):
+    """What `variable[key]` returns: the slice's value (the StridedSlice op's own output, so
+    tapes and traces see it as any tensor) that can also be assigned to, so
+    `v[0, 0].assign(3.0)` updates the variable as in TF."""
+
+    __slots__ = ()  # the same layout as Tensor: the op's output is re-classed, not copied
+    _sources = {}   # id(slice) -> (variable, key), dropped when the slice is collected
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        variable, key = SlicedVariable._sources[id(self)]
+        return assign_slice(variable, key, value)
+
+
+def _forget(i):
+    SlicedVariable._sources.pop(i, None)
+
+
 def _variable_getitem(variable, key):
     """`variable[key]`: the slice of the current value, as a tensor with `.assign`."""
-    value = variable.value()
-    if _is_mask(key) or state.graph is not None:
-        return getitem(value, key)
-    index, flips = _spec(value, key)
-    out = SlicedVariable.__new__(SlicedVariable)
-    out._dtype = value._dtype
-    out._t = apply_spec_numpy(value._t, index, flips) if value._dtype is _STRING else \
-        apply_spec(value._t, index, flips)
-    out._variable = variable
-    out._key = key
-    if state.recorders and value._dtype is not _STRING:  # as `execute` does, with our output
-        record(STRIDED_SLICE, apply_spec, (value,), (index, flips), (out,))
+    out = getitem(variable.value(), key)
+    if type(out) is Tensor and not _is_mask(key):
+        out.__class__ = SlicedVariable
+        SlicedVariable._sources[id(out)] = (variable, key)
+        weakref.finalize(out, _forget, id(out))
     return out
 
 
 Tensor.__getitem__ = getitem
 Variable.__getitem__ = _variable_getitem
+
+TENSOR_STRIDED_SLICE_UPDATE = define("TensorStridedSliceUpdate")
+
+
+def _update_kernel(t, value, index, flips):
+    out = t.clone()
+    region = out[torch_index(index)]
+    extra = value.ndim - region.ndim
+    if extra > 0:  # leading 1s beyond the region's rank (checked by the caller)
+        value = value.reshape(value.shape[extra:])
+    out[torch_index(index)] = value.expand(region.shape).flip(flips) if flips else value
+    return out
+
+
+def assign_slice(variable, key, value):
+    """`variable[key].assign(value)`: TF's ResourceStridedSliceAssign, done as the
+    TensorStridedSliceUpdate op on the variable's value then `assign` (so a trace records it,
+    and a failed check leaves the variable as it was)."""
+    new = strided_slice_update(variable.value(), key,
+                               convert_to_tensor(value, dtype=variable.dtype),
+                               "ResourceStridedSliceAssign")
+    return variable.assign(new)
+
+
+def strided_slice_update(x, key, value, op_name="TensorStridedSliceUpdate"):
+    """A copy of `x` with `x[key]` replaced by `value` (broadcast to that region)."""
+    index, flips = _spec(x, key)
+    if DYNAMIC in index:
+        raise NotImplementedError("Sliced assignment with a symbolic index tensor is not "
+                                  "supported inside tf.function yet.")
+    target = tuple(region_shape(tuple(x._t.shape), index)) if x._dtype is not _STRING else \
+        apply_spec_numpy(x._t, index, flips).shape
+    vshape = tuple(value._t.shape)
+    extra = max(len(vshape) - len(target), 0)
+    if any(d != 1 for d in vshape[:extra]) or any(
+            a != b and a != 1 for a, b in zip(reversed(vshape), reversed(target))):
+        shown = vshape if any(d != 1 for d in vshape[:extra]) else vshape[extra:]
+        raise invalid_argument(f"Cannot broadcast input shape {list(shown)} into final shape "
+                               f"{list(target)}", op_name)
+    if x._dtype is _STRING:
+        new = x._t.copy()
+        v = np.broadcast_to(value._t.reshape(vshape[extra:]), target)
+        new[torch_index(index) + (Ellipsis,)] = np.flip(v, flips) if flips else v
+        return wrap_strings(new)
+    return execute(TENSOR_STRIDED_SLICE_UPDATE, _update_kernel, (x, value), (index, flips))
+
+
+@TENSOR_STRIDED_SLICE_UPDATE.gradient
+def _(node, grad):
+    x, value = node.inputs
+    index, flips = node.attrs
+    cleared = execute(TENSOR_STRIDED_SLICE_UPDATE, _update_kernel, (grad, zeros_like(value)),
+                      node.attrs)
+    g = strided_slice_raw(grad, index, flips)
+    vshape = tuple(value._t.shape)
+    if len(vshape) > g._t.ndim:
+        g = reshape_raw(g, (1,) * (len(vshape) - g._t.ndim) + tuple(g._t.shape))
+    return cleared, unbroadcast(g, value)
 
 
 def _slice_gradient(node, grad):
