@@ -53,8 +53,8 @@ def test_history_keys_and_values():
 def test_early_stopping_restores_best_weights(capsys):
     model = _model(lr=0.0)  # no progress: stops after `patience` epochs
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=2, verbose=1,
-                                         restore_best_weights=True)
-    history = model.fit(X, Y, epochs=10, verbose=0, callbacks=[stop])
+                                         min_delta=1e-4, restore_best_weights=True)
+    history = model.fit(X, Y, epochs=10, verbose=0, callbacks=[stop], shuffle=False)
     assert len(history.epoch) == 3 and stop.stopped_epoch == 2
     out = capsys.readouterr().out
     assert "Epoch 3: early stopping" in out

@@ -3,8 +3,6 @@
 `keras.Model(inputs, outputs)` makes a functional model (functional.py); a subclass defines
 its layers in `__init__` and its computation in `call`, with any extra arguments it likes.
 """
-import numpy as np
-
 import tapeflow as tf
 from tapeflow.keras.engine import naming
 from tapeflow.keras.engine.layer import Layer
@@ -102,12 +100,3 @@ class Model(Trainer, Layer):
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
-
-    def __reduce__(self):
-        raise TypeError("Models cannot be pickled yet; use model.get_weights().")
-
-    def _weights_as_npz(self):
-        return {f"w{i}": w for i, w in enumerate(self.get_weights())}
-
-    def _set_weights_from_npz(self, data):
-        self.set_weights([np.asarray(data[f"w{i}"]) for i in range(len(self.weights))])
