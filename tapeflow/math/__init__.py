@@ -7,10 +7,11 @@ from tapeflow.ops.sorting import top_k  # noqa: F401
 from tapeflow.ops.nn import log_softmax, softmax, softplus, softsign  # noqa: F401
 from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_equal,  # noqa: F401
                                      logical_and, logical_not, logical_or, logical_xor, not_equal)
-from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos,  # noqa: F401,A004
-                                      cosh, erf, erfc, exp, expm1, floor, imag, is_finite, is_inf,
-                                      is_nan, log, log1p, real, reciprocal, rint, round, rsqrt,
-                                      sigmoid, sign, sin, sinh, sqrt, square, tan, tanh)
+from tapeflow.ops.elementwise import (abs, acos, acosh, angle, asin, asinh, atan, atanh,  # noqa: F401,A004
+                                      ceil, cos, cosh, erf, erfc, exp, expm1, floor, imag,
+                                      is_finite, is_inf, is_nan, log, log1p, real, reciprocal,
+                                      rint, round, rsqrt, sigmoid, sign, sin, sinh, sqrt, square,
+                                      tan, tanh)
 from tapeflow.ops.math import (add, atan2, conj, divide, divide_no_nan, floordiv,  # noqa: F401,A004
                                floormod, maximum, minimum, mod, multiply, negative, pow,
                                squared_difference, subtract, truediv)

@@ -1,5 +1,6 @@
 """Unary elementwise math: powers and roots, exp/log, trig and hyperbolic functions, sigmoid,
-erf, rounding, NaN/inf tests, abs/sign, `cast`, `clip_by_value`, and real/imag parts.
+erf, rounding, NaN/inf tests, abs/sign, `cast`, `clip_by_value`, and complex numbers (`complex`,
+`real`, `imag`, `angle`).
 
 Most ops here share one shape (one input, TF's list of allowed dtypes, one torch kernel), so
 `_unary` builds them; each gradient follows on the next lines, written in tapeflow ops as TF's
@@ -15,8 +16,10 @@ from tapeflow._core.errors import UnimplementedError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.ops._op import check_dtype, define, execute, tf_type_name
-from tapeflow.ops.math import (add, conj, divide, divide_no_nan, enums, install_operators, maximum,
-                               minimum, multiply, negative, no_kernel, subtract, zeros_like)
+from tapeflow.ops.comparison import less, where
+from tapeflow.ops.math import (add, binary, conj, divide, divide_no_nan, enums,
+                               install_operators, maximum, minimum, multiply, negative,
+                               no_kernel, subtract, unbroadcast, zeros_like)
 
 _F = (dtypes.bfloat16, dtypes.float16, dtypes.float32, dtypes.float64)
 _C = (dtypes.complex64, dtypes.complex128)
@@ -314,6 +317,42 @@ def imag(input, name=None):  # noqa: A002 - TF's argument name
 
 REAL.gradient(lambda node, grad: cast(grad, node.inputs[0].dtype))
 IMAG.gradient(lambda node, grad: multiply(cast(grad, node.inputs[0].dtype), 1j))
+
+COMPLEX = define("Complex")
+
+
+def complex(real, imag, name=None):  # noqa: A001 - TF's public name
+    """`real + 1j * imag` from two float32 (complex64) or float64 (complex128) tensors."""
+    re, im = convert_to_tensor(real), convert_to_tensor(imag)
+    if re._dtype is not im._dtype or re._dtype not in (dtypes.float32, dtypes.float64):
+        raise TypeError(f"The `real` and `imag` components have incorrect types: "
+                        f"{re._dtype.name} {im._dtype.name}. They must be consistent, and one "
+                        f"of [tf.float32, tf.float64]")
+    return binary(COMPLEX, torch.complex, re, im)
+
+
+@COMPLEX.gradient
+def _(node, grad):
+    re, im = node.inputs
+    return unbroadcast(real(grad), re), unbroadcast(imag(grad), im)
+
+
+ANGLE = define("Angle")
+
+
+def angle(input, name=None):  # noqa: A002 - TF's argument name
+    """The argument (phase) of a complex tensor; for real tensors pi where negative, else 0."""
+    x = _numeric(input, "real")
+    if not x._dtype.is_complex:
+        return where(less(x, 0), convert_to_tensor(math.pi, dtype=x._dtype), 0)
+    return execute(ANGLE, torch.angle, (x,))
+
+
+@ANGLE.gradient
+def _(node, grad):
+    x, = node.inputs
+    z = reciprocal(complex(imag(x), real(x)))  # TF's -grad / (Im(x) + i Re(x))
+    return negative(multiply(cast(grad, x.dtype), z))
 
 
 install_operators(Tensor, {"__abs__": abs})

@@ -47,6 +47,11 @@ GRAD_CASES = [
     _case("Cast", lambda x: tf.math.real(tf.cast(x, tf.complex128))),
     _case("Real", lambda x: tf.math.real(tf.cast(x, tf.complex128) * (2 - 1j))),
     _case("Imag", lambda x: tf.math.imag(tf.cast(x, tf.complex128) * (2 - 1j))),
+    GradCase("Complex", lambda x, y: [tf.math.real(tf.complex(x, y) * tf.complex(x, y)),
+                                      tf.math.imag(tf.complex(x, y) * tf.complex(x, y))],
+             [R.random((2, 3)), R.random((3,))]),
+    GradCase("Angle", lambda x, y: tf.math.angle(tf.complex(x, y)),
+             [R.random((3,)) + 0.5, R.random((3,)) - 0.5]),
 ]
 
 # public name -> input values inside its domain
@@ -198,9 +203,38 @@ def test_clip_by_value_matches_tf(realtf, call):
     lambda m: m.math.conj(m.constant([2])),
     lambda m: m.math.real(m.constant([True])),
     lambda m: m.math.conj(m.constant([True])),
+    lambda m: m.complex(m.constant([1.0, 2.0]), m.constant([3.0, 4.0])),
+    lambda m: m.complex(m.constant([[1.0], [2.0]], m.float64), m.constant(3.0, m.float64)),
+    lambda m: m.complex(1.0, 2.0),
+    lambda m: m.complex(m.constant([1.0, 2.0]), m.constant([2.0, 3.0, 4.0])),
+    lambda m: m.math.angle(m.constant([1 + 1j, -1 + 0j, -2j])),
+    lambda m: m.math.angle(m.constant([1.0, -1.0, 0.0])),
+    lambda m: m.math.angle(m.constant([1, -1])),
 ])
 def test_complex_parts_match_tf(realtf, call):
     assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.complex(m.constant([1]), m.constant([2])),
+    lambda m: m.complex(m.constant([1.0]), m.constant([2.0], m.float64)),
+    lambda m: m.complex(m.constant([1.0], m.float16), m.constant([2.0], m.float16)),
+    lambda m: m.math.angle(m.constant([1, -1])),
+])
+def test_complex_errors_match_tf_exactly(realtf, call):
+    assert _error(lambda: call(tf)) == _error(lambda: call(realtf))
+
+
+def test_complex_gradients_match_tf(realtf):
+    def grads(m):
+        x, y = m.constant([1.0, 2.0]), m.constant([3.0, 4.0])
+        z = m.constant([1 + 2j, -1 + 0.5j], m.complex64)
+        with m.GradientTape() as tape:
+            tape.watch([x, y, z])
+            c = m.complex(x, y)
+            r = m.reduce_sum(m.math.real(c * c) + m.math.imag(c)) + m.reduce_sum(m.math.angle(z))
+        return tape.gradient(r, [x, y, z])
+    assert_same(grads(tf), grads(realtf))
 
 
 @pytest.mark.parametrize("fn, x", [

@@ -431,6 +431,10 @@ TRACED = {
     "det": lambda m: tf.linalg.det(m), "qr": lambda m: tf.linalg.qr(m)[1],
     "diag_part": lambda m: tf.linalg.diag_part(m[:, :2]), "trace": lambda m: tf.linalg.trace(m),
     "diag": lambda m: tf.linalg.diag(m[:, 0]),
+    "band_part": lambda m: tf.linalg.band_part(m, 1, 0),
+    "cholesky": lambda m: tf.linalg.cholesky(tf.matmul(m, m, transpose_b=True)),
+    "solve": lambda m: tf.linalg.solve(m, m[:, :, :2]),
+    "triangular_solve": lambda m: tf.linalg.triangular_solve(m, m[:, :, :2], lower=False),
 }
 
 
@@ -459,3 +463,89 @@ def test_values_and_gradients_are_the_same_under_tf_function(name):
 ])
 def test_matmul_output_type_matches_tf(realtf, call):
     assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+# -- band_part, cholesky, solve, triangular_solve --------------------------------------------------
+
+SPD = np.einsum("bij,bkj->bik", MATS, MATS) + 2 * np.eye(3)
+RHS = np.arange(12.0).reshape(2, 3, 2) / 7 - 0.5
+
+GRAD_CASES += [
+    GradCase("MatrixBandPart", lambda x: tf.linalg.band_part(x, 1, 0), [R.random((3, 4))]),
+    GradCase("Cholesky", lambda x: tf.linalg.cholesky(
+        tf.matmul(x, x, transpose_b=True) + tf.constant(3 * np.eye(3))), [R.random((2, 3, 3))]),
+    GradCase("MatrixSolve", tf.linalg.solve, [R.random((3, 3)) + 2 * np.eye(3),
+                                              R.random((3, 2))]),
+    GradCase("MatrixSolve", lambda a, b: tf.linalg.solve(a, b, adjoint=True),
+             [R.random((2, 3, 3)) + 2 * np.eye(3), R.random((2, 3, 2))]),
+    GradCase("MatrixTriangularSolve", tf.linalg.triangular_solve,
+             [R.random((3, 3)) + 2 * np.eye(3), R.random((3, 2))]),
+    GradCase("MatrixTriangularSolve",
+             lambda a, b: tf.linalg.triangular_solve(a, b, lower=False, adjoint=True),
+             [R.random((3, 3)) + 2 * np.eye(3), R.random((3, 2))]),
+]
+
+SOLVERS = {
+    "band_part": lambda m, a, b: m.linalg.band_part(a, 1, 0),
+    "band_part_upper": lambda m, a, b: m.linalg.band_part(a[:, :2], 0, -1),
+    "band_part_all": lambda m, a, b: m.linalg.band_part(a, -1, -1),
+    "cholesky": lambda m, a, b: m.linalg.cholesky(a),
+    "solve": lambda m, a, b: m.linalg.solve(a, b),
+    "solve_adjoint": lambda m, a, b: m.linalg.solve(a, b, adjoint=True),
+    "triangular": lambda m, a, b: m.linalg.triangular_solve(a, b),
+    "triangular_upper_adjoint": lambda m, a, b: m.linalg.triangular_solve(a, b, lower=False,
+                                                                           adjoint=True),
+}
+
+
+@pytest.mark.parametrize("name", list(SOLVERS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_solvers_match_tf(realtf, name, dtype):
+    a, b = SPD.astype(dtype), RHS.astype(dtype)
+    assert_same(SOLVERS[name](tf, a, b), SOLVERS[name](realtf, a, b), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(SOLVERS))
+def test_solver_derivatives_match_tf(realtf, name):
+    def second(m):
+        a, b = m.constant(SPD), m.constant(RHS)
+        with m.GradientTape(persistent=True) as outer:
+            outer.watch([a, b])
+            with m.GradientTape() as inner:
+                inner.watch([a, b])
+                y = SOLVERS[name](m, a, b)
+                y = y * m.constant(np.linspace(-1, 1, y.shape.num_elements()).reshape(
+                    tuple(y.shape)))
+            ga, gb = inner.gradient(y, [a, b], unconnected_gradients="zero")
+            total = m.reduce_sum(ga * ga) + m.reduce_sum(gb * gb)
+        return [ga, gb] + outer.gradient(total, [a, b], unconnected_gradients="zero")
+
+    assert_same(second(tf), second(realtf), rtol=1e-8, atol=1e-9)
+
+
+def test_cholesky_of_an_indefinite_matrix_is_nan_without_error():
+    out = tf.linalg.cholesky(np.array([[[1.0, 2.0], [2.0, 1.0]], [[4.0, 0.0], [0.0, 1.0]]]))
+    assert np.isnan(out.numpy()[0]).all()
+    np.testing.assert_allclose(out.numpy()[1], [[2.0, 0.0], [0.0, 1.0]])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.linalg.cholesky([[1.0, 2.0, 3.0], [2.0, 1.0, 0.0]]),
+    lambda m: m.linalg.cholesky([1.0, 2.0]),
+    lambda m: m.linalg.cholesky([[1, 0], [0, 1]]),
+    lambda m: m.linalg.solve([[1.0, 2.0], [2.0, 4.0]], [[1.0], [2.0]]),
+    lambda m: m.linalg.solve([[1.0, 2.0], [3.0, 4.0]], [[1.0], [2.0], [3.0]]),
+    lambda m: m.linalg.band_part([1.0, 2.0], 0, 0),
+])
+def test_solver_errors_match_tf(realtf, call):
+    assert_same_outcome(lambda: call(tf), lambda: call(realtf))
+
+
+def test_solver_error_text_matches_tf(realtf):
+    for call in (lambda m: m.linalg.cholesky([[1.0, 2.0, 3.0], [2.0, 1.0, 0.0]]),
+                 lambda m: m.linalg.solve([[1.0, 2.0], [2.0, 4.0]], [[1.0], [2.0]])):
+        with pytest.raises(Exception) as ours:
+            call(tf)
+        with pytest.raises(Exception) as theirs:
+            call(realtf)
+        assert str(ours.value) == str(theirs.value)
