@@ -31,9 +31,10 @@ from tapeflow import bitwise, math  # noqa: E402,F401
 from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_equal,  # noqa: F401,E402
                                      logical_and, logical_not, logical_or, not_equal, where)
 from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh, cast,  # noqa: F401,E402,A004
-                                      clip_by_value, cos, cosh, exp, floor, round, sigmoid, sign,
-                                      sin, sinh, sqrt, square, tan, tanh)
+                                      clip_by_value, complex, cos, cosh, exp, floor, round,
+                                      sigmoid, sign, sin, sinh, sqrt, square, tan, tanh)
 from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
+from tapeflow.ops.special import add_n, scalar_mul  # noqa: F401,E402
 
 # -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
 from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402
