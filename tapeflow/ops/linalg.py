@@ -4,7 +4,8 @@ determinant, norms, diagonals and trace (einsum and tensordot are in einsum.py).
 Products are the hot path of every dense layer, so `matmul` checks nothing on its happy path
 that torch checks anyway: shape errors are diagnosed after torch refuses, with TF's text.
 Transposes and adjoints are kernel attrs, never separate ops, so a gradient is one product.
-On CUDA, float32 products use TensorFloat-32 as TensorFlow does by default on Ampere and later.
+On CUDA, float32 products use TensorFloat-32 as TensorFlow does by default on Ampere and later
+(the switch, `tf.config.experimental.enable_tensor_float_32_execution`, is in _core/device.py).
 """
 import types
 
@@ -23,21 +24,6 @@ from tapeflow.ops.elementwise import abs as abs_, cast, sqrt
 from tapeflow.ops.math import _reverse, add, conj, install_operators, multiply, negative, \
     no_kernel, pow as pow_, reshape_raw, subtract, unbroadcast
 from tapeflow.ops.reduction import reduce_max, reduce_sum
-
-
-def set_tensor_float_32(enabled):
-    """TF32 for float32 products on CUDA (`tf.config.experimental.
-    enable_tensor_float_32_execution` calls this; CPUs have no TF32, so nothing changes there)."""
-    precision = "tf32" if enabled else "ieee"
-    matmul_backend = torch.backends.cuda.matmul
-    if hasattr(matmul_backend, "fp32_precision"):
-        matmul_backend.fp32_precision = precision
-    else:  # torch < 2.9
-        matmul_backend.allow_tf32 = bool(enabled)
-
-
-if torch.cuda.is_available():
-    set_tensor_float_32(True)
 
 
 # -- matmul ----------------------------------------------------------------------------------
