@@ -18,8 +18,8 @@ from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_lik
                               kernel_error, tf_type_name)
 from tapeflow.ops.comparison import where
 from tapeflow.ops.elementwise import abs, exp, is_finite, log, sqrt, square  # noqa: A004
-from tapeflow.ops.math import (SUM, add, divide, expand_reduced, multiply, reduce_sum_raw,
-                               reshape_raw, subtract, zeros_like)
+from tapeflow.ops.math import (SUM, add, conj, divide, divide_no_nan, expand_reduced, multiply,
+                               reduce_sum_raw, reshape_raw, subtract, zeros_like)
 
 _d = dtypes
 # The dtypes TF's kernels accept, in the order its error messages list them.
@@ -224,6 +224,8 @@ def _(node, grad):
     axis, keepdims = node.attrs
     others = multiply(cumprod(x, axis, exclusive=True),
                       cumprod(x, axis, exclusive=True, reverse=True))
+    if x.dtype.is_complex:  # the gradient is in the conjugate direction
+        others = conj(others)
     return multiply(expand_reduced(grad, tuple(x.shape), (axis,), keepdims), others)
 
 
@@ -485,9 +487,9 @@ def _(node, grad):
 
 @CUMPROD.gradient
 def _(node, grad):
-    # TF's rule (and its caveat: zeros in x give NaN/inf gradients).
+    # TF's rule: where x is zero the gradient is zero (div_no_nan), exact or not.
     x, = node.inputs
     axis, exclusive, reverse = node.attrs
     summed = execute(CUMSUM, _cumsum_kernel, (multiply(node.outputs[0], grad),),
                      (axis, exclusive, not reverse))
-    return divide(summed, x)
+    return divide_no_nan(summed, x)

@@ -249,10 +249,21 @@ def _grads(m, fn, x):
     lambda m, x: m.math.reduce_std(x, axis=0),
     lambda m, x: m.math.reduce_variance(x),
     lambda m, x: m.reduce_mean(x, axis=[0, 1]),
+    lambda m, x: m.math.cumprod(x, axis=1),        # zeros: div_no_nan as in TF
+    lambda m, x: m.math.cumprod(x, exclusive=True, reverse=True),
+    lambda m, x: m.math.cumsum(x, axis=1, reverse=True),
+    lambda m, x: m.math.reduce_euclidean_norm(x, axis=0),
 ])
 def test_gradients_match_tf(realtf, fn):
     x = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 0.0], [0.5, 1.0, 2.0, 2.0]])
     assert_same(_grads(tf, fn, x), _grads(realtf, fn, x))
+
+
+def test_complex_prod_gradient_matches_tf(realtf):
+    x = np.array([[1 + 2j, 0.5 - 1j], [2j, 3 + 0j]])
+    for axis in (None, 0):
+        assert_same(_grads(tf, lambda m, t: m.reduce_prod(t, axis), x),
+                    _grads(realtf, lambda m, t: m.reduce_prod(t, axis), x))
 
 
 def test_second_derivative_of_prod(realtf):
