@@ -36,13 +36,14 @@ from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh
 from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
 from tapeflow.ops.special import add_n, scalar_mul  # noqa: F401,E402
 
-# -- array manipulation and indexing (tapeflow/ops/array.py, indexing.py, padding.py) ---------
+# -- array manipulation and indexing (tapeflow/ops/array.py, joining.py, indexing.py, gather.py,
+#    padding.py) -------------------------------------------------------------------------------
 from tapeflow.ops.array import (broadcast_to, expand_dims, identity, rank, reshape,  # noqa: F401,E402
                                 reverse, shape, size, squeeze, tile, transpose)
 from tapeflow.ops.joining import concat, shape_n, split, stack, unstack  # noqa: F401,E402
-from tapeflow.ops.indexing import (boolean_mask, gather, gather_nd, one_hot, scatter_nd,  # noqa: F401,E402
-                                   slice, strided_slice, tensor_scatter_nd_add,
-                                   tensor_scatter_nd_update)
+from tapeflow.ops.gather import (boolean_mask, gather, gather_nd, one_hot, scatter_nd,  # noqa: F401,E402
+                                 tensor_scatter_nd_add, tensor_scatter_nd_update)
+from tapeflow.ops.indexing import slice, strided_slice  # noqa: F401,E402,A004
 from tapeflow.ops.padding import pad  # noqa: F401,E402
 
 # -- linalg and nn (tapeflow/ops/linalg.py, nn.py, nn_xent.py) --------------------------------

@@ -9,11 +9,11 @@ import numpy as np
 from tapeflow._core import dtypes
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import REGISTRY, execute
-from tapeflow.ops.array import shape as shape_of, squeeze
+from tapeflow.ops.array import squeeze
 from tapeflow.ops.comparison import greater_equal, where
 from tapeflow.ops.elementwise import abs as abs_, cast, exp, imag, log1p, real, rsqrt, sqrt, \
     square
-from tapeflow.ops.indexing import gather
+from tapeflow.ops.gather import gather
 from tapeflow.ops.math import add, divide, maximum, multiply, negative, squared_difference, \
     subtract
 from tapeflow.ops.nn import relu
