@@ -2,7 +2,7 @@
 operators (`+`, `@`, `[]`, ...) to `Tensor` and `Variable`."""
 from tapeflow.ops import math  # noqa: F401
 from tapeflow.ops import comparison, elementwise  # noqa: F401
-from tapeflow.ops import array, indexing, joining, padding  # noqa: F401
+from tapeflow.ops import array, gather, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
 from tapeflow.ops import creation, reduction, sorting  # noqa: F401
