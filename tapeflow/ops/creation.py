@@ -18,6 +18,7 @@ from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_like,
                               kernel_error, tf_type_name)
 from tapeflow.ops import math as math_ops
+from tapeflow.ops.array import int_list
 from tapeflow.ops.math import (ONES_LIKE, multiply, reduce_sum_raw, reshape_raw, subtract,
                                unbroadcast)
 
@@ -32,25 +33,16 @@ def shape_values(shape, op=FILL, python_ints=True):
     when False a list of floats fails the op's dtype check instead (as `tf.fill` does)."""
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)
-    if isinstance(shape, TensorShape):
-        if not shape.is_fully_defined():
-            raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a "
-                             "Tensor.")
-        return tuple(shape.as_list())
+    if isinstance(shape, TensorShape) and not shape.is_fully_defined():
+        raise ValueError(f"Cannot convert a partially known TensorShape {shape} to a Tensor.")
     if isinstance(shape, (list, tuple)):
-        if all(type(d) is int for d in shape):
-            return tuple(shape)
         if any(d is None for d in shape):
             raise ValueError("Attempt to convert a value (None) with an unsupported type "
                              "(<class 'NoneType'>) to a Tensor.")
-        shape = [int(d) if is_tensor_like(d) else d for d in shape]
-        t = convert_to_tensor(shape, dtype=_d.int32) if python_ints else \
-            convert_to_tensor(shape)
-    else:  # integer tensors and NumPy arrays
-        t = convert_to_tensor(shape)
-    if t._dtype not in (_d.int32, _d.int64):
-        check_dtype(t, (_d.int32, _d.int64), op, attr="index_type")
-    return tuple(int(v) for v in t._t.reshape(-1).tolist())
+        if python_ints and not all(isinstance(d, (int, np.integer)) or is_tensor_like(d)
+                                   for d in shape):
+            convert_to_tensor(shape, dtype=_d.int32)  # raises TF's TypeError for floats
+    return int_list(shape, op, "index_type")[0]
 
 
 def _check_dims(dims, name_suffix=True):
@@ -117,7 +109,7 @@ def _count(value, num_rows, num_columns):
         if not value._dtype.is_integer:
             raise TypeError("Arguments `num_rows` and `num_columns` must be positive integer "
                             f"values. Received: num_rows={num_rows}, num_columns={num_columns}")
-        return int(value)
+        return int(value.numpy())  # .numpy(): a symbolic value makes tf.function run eagerly
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
     raise TypeError("Arguments `num_rows` and `num_columns` must be positive integer values. "
@@ -223,7 +215,7 @@ def _num_value(num):
     if not t._dtype.is_integer:
         raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received "
                         f"`tensor` = {t.numpy()} of dtype: {t._dtype}")
-    return int(t)
+    return int(t.numpy())
 
 
 def linspace(start, stop, num, name=None, axis=0):

@@ -52,7 +52,7 @@ def axis_values(axis, op, attr="Tidx"):
             check_dtype(t, (_d.int32, _d.int64), op, attr)
     else:  # Python values: floats raise TF's "Cannot convert 1.0 to EagerTensor" TypeError
         t = convert_to_tensor(axis, dtype=_d.int32)
-    return [int(v) for v in t._t.reshape(-1).tolist()]
+    return [int(v) for v in np.reshape(t.numpy(), -1)]  # symbolic: tf.function runs eagerly
 
 
 def reduction_axes(x, axis, op):
@@ -401,7 +401,7 @@ def _arg(op, kernel, x, axis, output_type):
         if t.ndim != 0:
             raise kernel_error(f"dim must be a scalar, but received tensor of shape: "
                                f"{list(t.shape)}", op, _device(x))
-        axis = int(t)
+        axis = int(t.numpy())
     axis = int(axis)
     ndim = x._t.ndim
     if not -ndim <= axis < ndim:

@@ -15,6 +15,7 @@ from tapeflow._core.context import current_device
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap_strings
 from tapeflow.ops._op import check_dtype, define, error, execute, kernel_error, tf_type_name
+from tapeflow.ops.array import int_arg
 from tapeflow.ops.math import NEG
 
 _d = dtypes
@@ -97,7 +98,7 @@ def _sorted(values, axis, direction, index_dtype):
         raise ValueError("Argument `direction` should be one of ASCENDING, DESCENDING. "
                          f"Received: direction={direction}")
     descending = direction == "DESCENDING"
-    axis = int(axis)
+    axis = int_arg(axis)
     ndim = x._t.ndim
     if not -ndim <= axis < ndim:
         shown = axis + ndim if axis < 0 else axis
@@ -136,7 +137,7 @@ def top_k(input, k=1, sorted=True, index_type=_d.int32, name=None):  # noqa: A00
                     "list of allowed values: int16, int32, int64\n\t; NodeDef: {{node TopKV2}}",
                     TOPK)
     if type(k) is not int:
-        k = int(k) if isinstance(k, Tensor) else int(convert_to_tensor(k, dtype=_d.int32))
+        k = int_arg(k)
     device = x._t.device
     if x._t.ndim == 0:
         raise kernel_error("input must be >= 1-D, got shape []", TOPK, device)
