@@ -82,12 +82,18 @@ def parse_key(key, shape, fail=_default_fail):
         return (key % n,), ()
     if not isinstance(key, (tuple, list)):
         key = (key,)
+    n_real = n_ellipsis = 0
     for k in key:  # TypeErrors for bad entries come first, as in TF
-        _check_key_entry(k)
-    n_ellipsis = sum(1 for k in key if k is Ellipsis)
+        kind = type(k)
+        if kind is int or kind is slice:
+            n_real += 1
+        elif k is Ellipsis:
+            n_ellipsis += 1
+        elif k is not None:
+            _check_key_entry(k)
+            n_real += 1
     if n_ellipsis > 1:
         raise fail("Multiple ellipses in slice spec not allowed")
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
     rank = len(shape)
     if n_real and not rank:
         raise fail("Attempting to slice scalar input.")
@@ -137,9 +143,19 @@ def parse_key(key, shape, fail=_default_fail):
     return tuple(index), tuple(flips)
 
 
+_torch_indexes = {}
+
+
 def torch_index(index):
-    """The spec's index as torch/NumPy take it (triples back to slices)."""
-    return tuple(slice(*k) if type(k) is tuple else k for k in index)
+    """The spec's index as torch/NumPy take it (triples back to slices); cached, since the
+    same keys come back (loops, replayed graphs)."""
+    out = _torch_indexes.get(index)
+    if out is None:
+        if len(_torch_indexes) > 4096:
+            _torch_indexes.clear()
+        out = _torch_indexes[index] = tuple(slice(*k) if type(k) is tuple else k
+                                            for k in index)
+    return out
 
 
 def apply_spec(t, index, flips):
@@ -156,7 +172,16 @@ def apply_spec_numpy(a, index, flips):
 
 def region_shape(shape, index):
     """The shape `t[index]` has, for a tensor of `shape`, without touching data."""
-    return torch.empty(shape, device="meta")[torch_index(index)].shape
+    out, dim = [], 0
+    for k in index:
+        if k is None:
+            out.append(1)
+            continue
+        if type(k) is tuple:
+            start, stop, step = k
+            out.append(len(range(*slice(start, stop, step).indices(shape[dim]))))
+        dim += 1
+    return tuple(out) + tuple(shape[dim:])
 
 
 def scatter_into(t, spec, value):
