@@ -26,6 +26,9 @@ CASES = [
     ("Adagrad", {"learning_rate": 0.1}),
     ("Nadam", {}),
     ("Nadam", {"learning_rate": 0.01, "weight_decay": 0.1}),
+    ("Adamax", {"learning_rate": 0.01}),
+    ("Adadelta", {"learning_rate": 1.0}),
+    ("Lion", {"learning_rate": 0.01, "weight_decay": 0.1}),
 ]
 
 CLIP_CASES = [

@@ -7,10 +7,12 @@ from tapeflow.keras.optimizers.adam import Adam, AdamW
 from tapeflow.keras.optimizers.rmsprop import RMSprop
 from tapeflow.keras.optimizers.adagrad import Adagrad
 from tapeflow.keras.optimizers.nadam import Nadam
+from tapeflow.keras.optimizers.adamax import Adadelta, Adamax, Lion
 from tapeflow.keras._objects import deserialize_object, serialize_object
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls
-                    for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Nadam)}
+                    for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Nadam,
+                                Adamax, Adadelta, Lion)}
 
 
 def serialize(optimizer):
