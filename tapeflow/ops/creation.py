@@ -2,6 +2,7 @@
 `zeros_like`.
 
 Shapes may be ints, lists, tuples, `TensorShape`s or integer tensors; dtypes names or `DType`s.
+(`layout`, DTensor's, is accepted and ignored: there is one device per tensor here.)
 New tensors live on the current device. Constants made from Python values are not ops (nothing
 to differentiate or replay); `fill`, `linspace` and the `*_like` ops take tensor
 inputs and run through `execute`.
@@ -65,12 +66,12 @@ def _filled(shape, value, dtype):
     return wrap(t, dtype)
 
 
-def ones(shape, dtype=_d.float32, name=None):
+def ones(shape, dtype=_d.float32, name=None, layout=None):
     """A tensor of `shape` filled with ones."""
     return _filled(shape, 1, dtype)
 
 
-def zeros(shape, dtype=_d.float32, name=None):
+def zeros(shape, dtype=_d.float32, name=None, layout=None):
     """A tensor of `shape` filled with zeros (empty strings for `tf.string`)."""
     return _filled(shape, 0, dtype)
 
@@ -79,7 +80,7 @@ def _fill_kernel(value, dims):
     return value.reshape(()).expand(dims).contiguous()
 
 
-def fill(dims, value, name=None):
+def fill(dims, value, name=None, layout=None):
     """A tensor of shape `dims` filled with the scalar `value` (differentiable in `value`)."""
     shape = shape_values(dims, python_ints=False)
     suffix = not isinstance(dims, (list, tuple)) and not isinstance(value, (list, tuple))
@@ -276,7 +277,7 @@ def _shape_only(x):
     return wrap(torch.empty(x._t.shape, device=current_device()), _d.float32)
 
 
-def ones_like(input, dtype=None, name=None):  # noqa: A002
+def ones_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     """A tensor of ones with `input`'s shape (and dtype, unless `dtype` is given)."""
     x = convert_to_tensor(input)
     if dtype is not None and _d.as_dtype(dtype) is _d.string:
@@ -289,7 +290,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
     return math_ops.ones_like(_shape_only(x) if x._dtype is _d.string else x, dtype)
 
 
-def zeros_like(input, dtype=None, name=None):  # noqa: A002
+def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     """A tensor of zeros (empty strings) with `input`'s shape and dtype (or `dtype`)."""
     x = convert_to_tensor(input)
     dtype = x._dtype if dtype is None else _d.as_dtype(dtype)

@@ -263,7 +263,7 @@ def reduce_all(input_tensor, axis=None, keepdims=False, name=None):
     return _logical(ALL, _all_kernel, input_tensor, axis, keepdims)
 
 
-# -- euclidean norm; variance, std and logsumexp (composites, as in TF) -------------------------------------------------
+# -- euclidean norm; variance, std and logsumexp (composites, as in TF) ---------------------
 
 EUCLIDEAN_NORM = define("EuclideanNorm")
 

@@ -89,6 +89,22 @@ def test_reductions_other_dtypes(realtf, name, dtype):
                             rtol=1e-2, atol=1e-2)
 
 
+def test_signatures_match_tf(realtf):
+    import inspect
+    for module, names in ((tf, ["ones", "zeros", "ones_like", "zeros_like", "fill", "eye",
+                                "range", "linspace", "reduce_sum", "reduce_mean", "reduce_max",
+                                "reduce_min", "reduce_prod", "reduce_any", "reduce_all",
+                                "reduce_logsumexp", "argmax", "argmin", "cumsum", "sort",
+                                "argsort", "unique", "unique_with_counts"]),
+                          (tf.math, ["reduce_std", "reduce_variance", "reduce_euclidean_norm",
+                                     "count_nonzero", "cumprod", "top_k"])):
+        real = realtf if module is tf else realtf.math
+        for name in names:
+            ours, theirs = inspect.signature(getattr(module, name)), \
+                inspect.signature(getattr(real, name))
+            assert list(ours.parameters) == list(theirs.parameters), name
+
+
 def test_top_level_names_match_tf(realtf):
     for name in REDUCTIONS + MATH_ONLY + ["count_nonzero", "argmax", "argmin", "cumsum",
                                           "cumprod"]:
