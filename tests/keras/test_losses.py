@@ -43,6 +43,12 @@ CASES = [
     ("SparseCategoricalCrossentropy", {"from_logits": True}, LABELS, REAL),
     ("SparseCategoricalCrossentropy", {}, LABELS[:, None].copy(), PROBS),
     ("SparseCategoricalCrossentropy", {"ignore_class": 1}, LABELS, PROBS),
+    ("BinaryFocalCrossentropy", {}, BINARY, SIGMOID),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "from_logits": True,
+                                 "gamma": 3.0}, BINARY, REAL),
+    ("CategoricalFocalCrossentropy", {}, ONE_HOT, PROBS),
+    ("CategoricalFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, ONE_HOT,
+     REAL),
 ]
 IDS = [f"{n}-{k}-{i}" for i, (n, k, _, _) in enumerate(CASES)]
 WEIGHTS = R.random(N).astype(np.float32)
@@ -69,7 +75,8 @@ def test_loss_classes_match_keras(realtf, name, kwargs, y_true, y_pred, reductio
 FUNCTIONS = ["mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
              "mean_squared_logarithmic_error", "cosine_similarity", "huber", "log_cosh",
              "hinge", "squared_hinge", "categorical_hinge", "kl_divergence", "poisson",
-             "binary_crossentropy", "categorical_crossentropy"]
+             "binary_crossentropy", "categorical_crossentropy", "binary_focal_crossentropy",
+             "categorical_focal_crossentropy"]
 
 
 @pytest.mark.parametrize("fn", FUNCTIONS)

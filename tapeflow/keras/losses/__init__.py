@@ -5,12 +5,14 @@ import inspect
 from tapeflow.keras._objects import deserialize_object, serialize_object
 from tapeflow.keras.losses.loss import Loss, Reduction, reduce_weighted_values  # noqa: F401
 from tapeflow.keras.losses.classes import (  # noqa: F401
-    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
+    BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge,
     Huber, KLDivergence, LogCosh, LossFunctionWrapper, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson,
     SparseCategoricalCrossentropy, SquaredHinge)
 from tapeflow.keras.losses.functions import (  # noqa: F401
-    BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy, categorical_crossentropy,
+    BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy, binary_focal_crossentropy,
+    categorical_crossentropy, categorical_focal_crossentropy,
     categorical_hinge, cosine_similarity, hinge, huber, kl_divergence, kld,
     kullback_leibler_divergence, log_cosh, logcosh, mae, mape, mean_absolute_error,
     mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse,
@@ -19,11 +21,13 @@ from tapeflow.keras.losses.functions import (  # noqa: F401
 _CLASSES = (Loss, LossFunctionWrapper, KLDivergence, Poisson, BinaryCrossentropy,
             CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError,
             MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-            CosineSimilarity, LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge)
+            CosineSimilarity, LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge,
+            BinaryFocalCrossentropy, CategoricalFocalCrossentropy)
 _FUNCTIONS = (kl_divergence, poisson, binary_crossentropy, categorical_crossentropy,
               sparse_categorical_crossentropy, mean_squared_error, mean_absolute_error,
               mean_absolute_percentage_error, mean_squared_logarithmic_error,
-              cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge)
+              cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge,
+              binary_focal_crossentropy, categorical_focal_crossentropy)
 
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in _CLASSES + _FUNCTIONS}
 ALL_OBJECTS_DICT.update({"bce": bce, "BCE": bce, "kld": kld, "KLD": kld, "mae": mae,

@@ -178,3 +178,53 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         config = Loss.get_config(self)
         config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
         return config
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Focal loss for binary labels: crossentropy down-weighted on easy examples by
+    `(1 - p_t) ** gamma`, optionally balanced by `alpha`."""
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_focal_crossentropy", dtype=None):
+        super().__init__(F.binary_focal_crossentropy, name=name, reduction=reduction,
+                         dtype=dtype, apply_class_balancing=apply_class_balancing, alpha=alpha,
+                         gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
+                         axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.apply_class_balancing = apply_class_balancing
+        self.alpha = alpha
+        self.gamma = gamma
+
+    def get_config(self):
+        config = Loss.get_config(self)
+        config.update({"from_logits": self.from_logits,
+                       "label_smoothing": self.label_smoothing, "axis": self.axis,
+                       "apply_class_balancing": self.apply_class_balancing,
+                       "alpha": self.alpha, "gamma": self.gamma})
+        return config
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Focal loss for one-hot labels: crossentropy scaled by `alpha * (1 - p) ** gamma`."""
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
+                 dtype=None):
+        super().__init__(F.categorical_focal_crossentropy, name=name, reduction=reduction,
+                         dtype=dtype, alpha=alpha, gamma=gamma, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+        self.alpha = alpha
+        self.gamma = gamma
+
+    def get_config(self):
+        config = Loss.get_config(self)
+        config.update({"from_logits": self.from_logits,
+                       "label_smoothing": self.label_smoothing, "axis": self.axis,
+                       "alpha": self.alpha, "gamma": self.gamma})
+        return config
