@@ -114,7 +114,8 @@ def _sorted(values, axis, direction, index_dtype):
 
 
 def sort(values, axis=-1, direction="ASCENDING", name=None):
-    """`values` sorted along `axis` (stable; NaN first in either direction, as in TF)."""
+    """`values` sorted along `axis` (stable; a NaN comes first in either direction, as in TF,
+    whose order among several NaNs is unspecified)."""
     return _sorted(values, axis, direction, torch.int64)[0]  # int64: no cast for the tape
 
 
