@@ -77,12 +77,8 @@ def _replace_tensors(x, make):
         return make(x)
     if isinstance(x, np.ndarray):
         return make(convert_to_tensor(x))
-    if isinstance(x, Variable):
-        return x
     if nest.is_nested(x):
-        return nest.pack_sequence_as(x, [_replace_tensors(e, make) for e in
-                                         (x.values() if False else nest._children(x))]) \
-            if not isinstance(x, dict) else {k: _replace_tensors(v, make) for k, v in x.items()}
+        return nest._rebuild(x, [_replace_tensors(c, make) for c in nest._children(x)])
     return x
 
 

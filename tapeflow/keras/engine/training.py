@@ -2,8 +2,8 @@
 
 `train_step(data)` is Keras 3's: forward under a `tf.GradientTape`, compiled loss plus the
 layers' losses, gradients, `optimizer.apply_gradients`, metric updates; users override it.
-`fit` runs `self._train_step_fn` once per batch: that is the one function a later
-`tf.function` wraps (`run_eagerly=True` keeps it eager). Logs are the metrics' results,
+`fit` runs `self._train_step_fn` once per batch: `train_step` wrapped in `tf.function`
+(`run_eagerly=True` keeps it eager). Logs are the metrics' results,
 sorted by name and flattened as Keras does; they become Python floats at the end of each epoch.
 """
 import warnings
@@ -218,21 +218,27 @@ class Trainer:
         d = self.__dict__
         d["_metrics_cache"] = d["_flat_layers_cache"] = d["_trainable_cache"] = None
 
+    def _compiled(self, step):
+        """The step as fit/evaluate/predict run it: traced once per input signature with
+        tf.function (Keras's default), or plain Python with `run_eagerly=True`."""
+        if self.run_eagerly:
+            return step
+        from tapeflow.function.tf_function import function
+        return function(step, jit_compile=bool(self.jit_compile) or None)
+
     def make_train_function(self, force=False):
-        # The one place a compiled step would be made (tf.function, jit_compile): the step
-        # stays eager until tapeflow has a tf.function.
         if self._train_step_fn is None or force:
-            self._train_step_fn = self.train_step
+            self._train_step_fn = self._compiled(self.train_step)
         return self._train_step_fn
 
     def make_test_function(self, force=False):
         if self._test_step_fn is None or force:
-            self._test_step_fn = self.test_step
+            self._test_step_fn = self._compiled(self.test_step)
         return self._test_step_fn
 
     def make_predict_function(self, force=False):
         if self._predict_step_fn is None or force:
-            self._predict_step_fn = self.predict_step
+            self._predict_step_fn = self._compiled(self.predict_step)
         return self._predict_step_fn
 
     def _assert_compiled(self):
