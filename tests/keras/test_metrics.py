@@ -67,6 +67,10 @@ CASES = [
     ("AUC", {"thresholds": [0.25, 0.5, 0.75]}, "binary"),
     ("AUC", {"multi_label": True}, "multilabel"),
     ("AUC", {"from_logits": True}, "real_binary"),
+    ("F1Score", {}, "onehot"),
+    ("F1Score", {"average": "macro", "threshold": 0.3}, "multilabel"),
+    ("FBetaScore", {"beta": 2.0, "average": "weighted"}, "onehot"),
+    ("FBetaScore", {"average": "micro", "threshold": 0.5}, "multilabel"),
 ]
 
 

@@ -15,6 +15,7 @@ from tapeflow.keras.metrics.accuracy import (  # noqa: F401
     sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from tapeflow.keras.metrics.confusion import (  # noqa: F401
     AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives)
+from tapeflow.keras.metrics.f_score import F1Score, FBetaScore
 from tapeflow.keras.losses.functions import (  # noqa: F401
     binary_crossentropy, categorical_crossentropy, categorical_hinge, hinge, huber, kld,
     kl_divergence, kullback_leibler_divergence, log_cosh, logcosh, mae, mape,
@@ -32,7 +33,7 @@ _CLASSES = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy,
             CosineSimilarity, LogCoshError, KLDivergence, Poisson, Hinge, SquaredHinge,
             CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
             SparseCategoricalCrossentropy, TruePositives, FalsePositives, TrueNegatives,
-            FalseNegatives, Precision, Recall, AUC)
+            FalseNegatives, Precision, Recall, AUC, FBetaScore, F1Score)
 
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
