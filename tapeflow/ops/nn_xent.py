@@ -184,7 +184,11 @@ SIGMOID_XENT = define("SigmoidCrossEntropyWithLogits")
 
 
 def _sigmoid_xent_kernel(logits, labels):
-    # max(x, 0) - x * z + log1p(exp(-|x|)), TF's stable form
+    # max(x, 0) - x * z + log1p(exp(-|x|)), TF's stable form; torch's bfloat16 kernel loses
+    # most of the log1p term, so half precision is computed in float32 and rounded once
+    if logits.dtype in _HALF:
+        return _F.binary_cross_entropy_with_logits(logits.float(), labels.float(),
+                                                   reduction="none").to(logits.dtype)
     return _F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
 
 

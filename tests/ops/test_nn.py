@@ -440,3 +440,18 @@ def test_batch_normalization_gradients_match_tf(realtf):
         return tape.gradient(y, [x, mean, var, off, sc])
 
     assert_same(grads(tf), grads(realtf), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.nn.relu(x), lambda m, x: m.nn.gelu(x), lambda m, x: m.nn.softmax(x),
+    lambda m, x: m.nn.elu(x), lambda m, x: m.nn.l2_loss(x),
+    lambda m, x: m.nn.softmax_cross_entropy_with_logits(m.cast(x > 0, x.dtype), x),
+    lambda m, x: m.nn.sparse_softmax_cross_entropy_with_logits([0, 1], x),
+    lambda m, x: m.nn.sigmoid_cross_entropy_with_logits(m.cast(x > 0, x.dtype), x),
+])
+def test_bfloat16_matches_tf_to_its_precision(realtf, call):
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 0.5, -4.0]])
+    ours, theirs = call(tf, tf.cast(x, tf.bfloat16)), call(realtf, realtf.cast(x, realtf.bfloat16))
+    assert ours.dtype.name == theirs.dtype.name == "bfloat16"
+    np.testing.assert_allclose(np.asarray(ours.numpy(), np.float32),
+                               np.asarray(theirs.numpy(), np.float32), rtol=1e-2, atol=1e-2)
