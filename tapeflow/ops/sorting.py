@@ -1,4 +1,5 @@
-"""Sorting and uniqueness: `sort`, `argsort`, `math.top_k`, `unique`, `unique_with_counts`.
+"""Sorting and uniqueness: `sort`, `argsort`, `math.top_k`, `math.in_top_k`, `unique`,
+`unique_with_counts`.
 
 TF sorts with its TopKV2 kernel (stable: ties keep their input order; NaN counts as largest),
 so here one TopKV2 op, run along any axis, backs all three sorting functions, and its gradient
@@ -150,6 +151,40 @@ def top_k(input, k=1, sorted=True, index_type=_d.int32, name=None):  # noqa: A00
     values, indices = execute(TOPK, _sort_kernel, (x,),
                               (x._t.ndim - 1, True, k, index_type.torch))
     return TopKV2(values, indices)
+
+
+IN_TOP_K = define("InTopKV2", differentiable=False)
+
+
+def _in_top_k_kernel(predictions, targets, k):
+    batch, classes = predictions.shape
+    if classes == 0:
+        return torch.zeros(batch, dtype=torch.bool, device=predictions.device)
+    valid = (targets >= 0) & (targets < classes)
+    target = predictions.gather(1, targets.long().clamp(0, classes - 1).unsqueeze(1))
+    better = (predictions > target).sum(1)
+    # Any non-finite prediction in a row makes TF's kernel answer False for it.
+    return valid & torch.isfinite(predictions).all(1) & (better < k)
+
+
+def in_top_k(targets, predictions, k, name=None):
+    """Whether each `targets[i]` is among the `k` largest of `predictions[i]` (ties count in
+    its favour: only strictly larger predictions push it out)."""
+    suffix = not isinstance(targets, (list, tuple))
+    p = convert_to_tensor(predictions, dtype=_d.float32)
+    t = _input(targets)
+    if t._dtype not in (_d.int32, _d.int64):
+        check_dtype(t, (_d.int32, _d.int64), IN_TOP_K)
+    k = int_arg(k)
+    device = p._t.device
+    if p.ndim != 2:
+        raise kernel_error("predictions must be 2-dimensional", IN_TOP_K, device, suffix)
+    if t.ndim != 1:
+        raise kernel_error("targets must be 1-dimensional", IN_TOP_K, device, suffix)
+    if p.shape[0] != t.shape[0]:
+        raise kernel_error(f"First dimension of predictions {p.shape[0]} must match length of "
+                           f"targets {t.shape[0]}", IN_TOP_K, device, suffix)
+    return execute(IN_TOP_K, _in_top_k_kernel, (p, t), (k,))
 
 
 # -- unique ---------------------------------------------------------------------------------------

@@ -109,6 +109,25 @@ def test_top_k_unsorted_holds_the_same_entries(realtf):
     assert type(ours).__name__ == "TopKV2" and ours._fields == ("values", "indices")
 
 
+_P = np.array([[0.1, 0.5, 0.5, 0.2], [0.3, np.nan, 0.1, 0.2], [0.3, 0.2, 0.1, 0.4],
+               [0.3, 0.2, np.inf, 0.4]], np.float32)
+
+
+@pytest.mark.parametrize("case", [
+    lambda m: m.math.in_top_k([1, 0, 3, 3], _P, 1), lambda m: m.math.in_top_k([2, 0, 3, 0], _P, 1),
+    lambda m: m.math.in_top_k([2, 0, 5, 3], _P, 2), lambda m: m.math.in_top_k([2, 0, -1, 1], _P, 2),
+    lambda m: m.math.in_top_k([1, 0, 0, 2], _P, 0), lambda m: m.math.in_top_k([1, 0, 3, 3], _P, -1),
+    lambda m: m.nn.in_top_k(m.constant([1, 0, 3, 2], m.int64), _P, m.constant(3, m.int64)),
+    lambda m: m.math.in_top_k([1, 0], _P, 1), lambda m: m.math.in_top_k([1, 0, 3, 1], _P[0], 1),
+    lambda m: m.math.in_top_k([1.0, 0, 3, 1], _P, 1),
+    lambda m: m.math.in_top_k([1, 0, 3, 1], m.constant(_P, m.float64), 1),
+    lambda m: m.math.in_top_k([[1, 0, 3, 1]], _P, 1),
+    lambda m: m.math.in_top_k([0, 0], np.zeros((2, 0), np.float32), 1),
+])
+def test_in_top_k(realtf, case):
+    _same(case, realtf)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "int8", "uint8",
                                    "bool", "string", "float16"])
 @pytest.mark.parametrize("name", ["unique", "unique_with_counts"])
