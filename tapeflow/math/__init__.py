@@ -3,7 +3,7 @@ from tapeflow.ops.reduction import (argmax, argmin, count_nonzero, cumprod, cums
                                     reduce_all, reduce_any, reduce_euclidean_norm,
                                     reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                                     reduce_prod, reduce_std, reduce_sum, reduce_variance)
-from tapeflow.ops.sorting import top_k  # noqa: F401
+from tapeflow.ops.sorting import in_top_k, top_k  # noqa: F401
 from tapeflow.ops.nn import log_softmax, softmax, softplus, softsign  # noqa: F401
 from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_equal,  # noqa: F401
                                      logical_and, logical_not, logical_or, logical_xor, not_equal)

@@ -7,7 +7,7 @@ from tapeflow.ops.nn_impl import (batch_normalization, dropout, embedding_lookup
 from tapeflow.ops.nn_xent import (sigmoid_cross_entropy_with_logits,  # noqa: F401
                                   softmax_cross_entropy_with_logits,
                                   sparse_softmax_cross_entropy_with_logits)
-from tapeflow.ops.sorting import top_k  # noqa: F401
+from tapeflow.ops.sorting import in_top_k, top_k  # noqa: F401
 from tapeflow.ops.conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose,  # noqa: F401
                               conv3d, conv3d_transpose, convolution, depthwise_conv2d,
                               separable_conv2d)
