@@ -5,8 +5,9 @@ ops that is a dozen dispatches per variable; here each optimizer's whole step (w
 slot updates, variable update, iteration increment) is one kernel over all variables, written
 with torch's `_foreach` ops (one dispatch per operation for all variables of a dtype; fused
 multi-tensor kernels on CUDA). The arithmetic follows Keras 3's `update_step` operation by
-operation (same casts, same epsilon placement, same order, no fused multiply-adds), so the
-results are bit-identical to Keras's in the parity tests.
+operation (same casts, same epsilon placement, same order, no fused multiply-adds), so
+results match Keras's to the ulp (SGD, RMSprop, Nadam bit for bit; Adam's `beta ** t` can
+differ by an ulp: TF's float `pow` is not torch's).
 
 Each kernel is pure: it takes `(iterations, learning_rate, *variables, *gradients, *slots)`
 followed by its attrs (variable count, hyperparameters, per-variable weight decay) and
