@@ -10,7 +10,7 @@ import torch
 from tapeflow._core import nest
 from tapeflow._core.context import current_device, state
 from tapeflow._core.shape import TensorShape
-from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow._core.tensor import wrap
 from tapeflow.autodiff import backprop
 from tapeflow.ops import array as array_ops, joining, math as math_ops
 
@@ -60,9 +60,7 @@ def jacobian(tape, target, sources, unconnected_gradients, experimental_use_pfor
                            "experimental_use_pfor set to False.")
     target_list, flat_sources, _, unconnected = tape._prepare(target, sources, None,
                                                               unconnected_gradients)
-    target = target_list[0]
-    if not isinstance(target, Tensor):
-        target = convert_to_tensor(target)
+    target = target_list[0]  # a Tensor or a Variable: both carry `_t` and `_dtype`
     tshape = tuple(target._t.shape)
     seeds = [_one_hot(i, tshape, target) for i in range(target._t.numel())]
     per_source = _rows(tape, target, flat_sources, seeds)
@@ -98,9 +96,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
                            "experimental_use_pfor set to False.")
     target_list, sources, _, unconnected = tape._prepare(target, [source], None,
                                                          unconnected_gradients)
-    target = target_list[0]
-    if not isinstance(target, Tensor):
-        target = convert_to_tensor(target)
+    target = target_list[0]  # a Tensor or a Variable: both carry `_t` and `_dtype`
     batch = tshape[0]
     row = target._t.numel() // batch if batch else 0
     seeds = []

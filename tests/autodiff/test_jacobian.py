@@ -40,6 +40,13 @@ def scalar_target(m):
     return g.jacobian(s, a), g.jacobian(s, v), g.jacobian(s, [a, v], unconnected_gradients="zero")
 
 
+def variable_target(m):
+    v = m.Variable([1.0, 2.0])
+    with m.GradientTape(persistent=True) as g:
+        y = v * 2.0
+    return g.jacobian(v, v), g.jacobian(v, [v, y])
+
+
 def scalar_source(m):
     t = m.Variable(2.0)
     with m.GradientTape() as g:
@@ -129,6 +136,7 @@ def inside_tf_function(m):
 
 
 PROGRAMS = [elementwise, list_sources_unconnected, dict_sources_and_variables, scalar_target,
+            variable_target,
             scalar_source, options_accepted, hessian_of_gradient, jacobian_of_jacobian, batch,
             batch_3d, batch_unconnected_is_zeros, batch_without_pfor_persistent,
             batch_of_gradient, inside_tf_function]
