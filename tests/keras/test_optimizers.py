@@ -95,6 +95,10 @@ SCHEDULES = {
     "inverse_time": lambda k: k.optimizers.schedules.InverseTimeDecay(0.1, 1, 0.5),
     "polynomial": lambda k: k.optimizers.schedules.PolynomialDecay(0.1, 3, 0.01, power=2.0),
     "polynomial_cycle": lambda k: k.optimizers.schedules.PolynomialDecay(0.1, 2, cycle=True),
+    "cosine_restarts": lambda k: k.optimizers.schedules.CosineDecayRestarts(0.1, 2,
+                                                                            m_mul=0.5),
+    "cosine_restarts_t1": lambda k: k.optimizers.schedules.CosineDecayRestarts(
+        0.1, 2, t_mul=1.0, alpha=0.1),
 }
 
 

@@ -214,6 +214,50 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR): periods of `first_decay_steps`, each `t_mul`
+    times longer than the last, restarting at `m_mul` times the previous peak.
+
+    Example:
+    >>> lr = keras.optimizers.schedules.CosineDecayRestarts(0.1, first_decay_steps=100)
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul = t_mul
+        self._m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+        _check_steps("first_decay_steps", first_decay_steps)
+
+    def __call__(self, step):
+        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        dtype = initial.dtype
+        first_decay_steps = tf.cast(self.first_decay_steps, dtype)
+        alpha = tf.cast(self.alpha, dtype)
+        t_mul = tf.cast(self._t_mul, dtype)
+        m_mul = tf.cast(self._m_mul, dtype)
+        fraction = _float(step, dtype) / first_decay_steps
+        if self._t_mul == 1.0:
+            i_restart = tf.floor(fraction)
+            fraction = fraction - i_restart
+        else:
+            i_restart = tf.floor(tf.math.log(1.0 - fraction * (1.0 - t_mul)) /
+                                 tf.math.log(t_mul))
+            sum_r = (1.0 - tf.pow(t_mul, i_restart)) / (1.0 - t_mul)
+            fraction = (fraction - sum_r) / tf.pow(t_mul, i_restart)
+        m_fac = tf.pow(m_mul, i_restart)
+        cosine = 0.5 * m_fac * (1.0 + tf.cos(tf.constant(math.pi, dtype) * fraction))
+        return initial * ((1 - alpha) * cosine + alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
+                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
 def serialize(learning_rate_schedule):
     return serialize_object(learning_rate_schedule, "keras.optimizers.schedules")
 
@@ -223,4 +267,5 @@ def deserialize(config, custom_objects=None):
 
 
 _ALL = {cls.__name__: cls for cls in (ExponentialDecay, PiecewiseConstantDecay,
-                                      PolynomialDecay, InverseTimeDecay, CosineDecay)}
+                                      PolynomialDecay, InverseTimeDecay, CosineDecay,
+                                      CosineDecayRestarts)}
