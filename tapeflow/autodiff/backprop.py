@@ -4,8 +4,8 @@ A tape is a list of `Node`s in the order the ops ran, which is already a topolog
 `walk` first marks the nodes that lie on a path from a source (so it never calls the
 gradient of an op the sources do not feed, and tells each gradient which inputs it may skip),
 then seeds the targets and walks the marked nodes backwards, calling each op's gradient
-function and summing the gradients arriving at each tensor. Gradients are keyed by `id()`: the tape holds every recorded object, so ids are unique
-for as long as the walk needs them.
+function and summing the gradients arriving at each tensor. Gradients are keyed by `id()`:
+the tape holds every recorded object, so ids are unique for as long as the walk needs them.
 """
 import enum
 

@@ -85,7 +85,8 @@ def output_gradients(m):
         y = x * x
         z = x * 3.0
     return (t.gradient(y, x, output_gradients=m.constant([1.0, 10.0])),
-            t.gradient([y, z], x, output_gradients=[m.constant([2.0, 2.0]), m.constant([1.0, 0.5])]),
+            t.gradient([y, z], x,
+                       output_gradients=[m.constant([2.0, 2.0]), m.constant([1.0, 0.5])]),
             t.gradient(y, x, output_gradients=[m.constant([3.0, 4.0])]))
 
 
@@ -483,7 +484,8 @@ def batch_jacobian_batch_mismatch(m):
 
 
 ERRORS = [second_call, reenter, stop_recording_unused, stop_recording_outside, reset_outside,
-          watch_python_float, watch_string_in_list, unknown_unconnected, target_none, none_in_output_gradients,
+          watch_python_float, watch_string_in_list, unknown_unconnected, target_none,
+          none_in_output_gradients,
           python_output_gradient_is_float32,
           jacobian_without_pfor, jacobian_twice, batch_jacobian_rank,
           batch_jacobian_batch_mismatch]
