@@ -11,3 +11,5 @@ from tapeflow.ops.sorting import in_top_k, top_k  # noqa: F401
 from tapeflow.ops.conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpose,  # noqa: F401
                               conv3d, conv3d_transpose, convolution, depthwise_conv2d,
                               separable_conv2d)
+from tapeflow.ops.pooling import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d,  # noqa: F401
+                                  max_pool, max_pool1d, max_pool2d, max_pool3d)

@@ -4,6 +4,7 @@ from tapeflow.ops import math  # noqa: F401
 from tapeflow.ops import comparison, elementwise  # noqa: F401
 from tapeflow.ops import array, gather, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
+from tapeflow.ops import conv, pooling  # noqa: F401
 from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
 from tapeflow.ops import creation, reduction, sorting  # noqa: F401
 from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
