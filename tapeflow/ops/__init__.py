@@ -1,7 +1,7 @@
 """The ops, by family. Importing this package registers every op and attaches the tensor
 operators (`+`, `@`, `[]`, ...) to `Tensor` and `Variable`."""
 from tapeflow.ops import math  # noqa: F401
-from tapeflow.ops import comparison, elementwise  # noqa: F401
+from tapeflow.ops import comparison, elementwise, special  # noqa: F401
 from tapeflow.ops import array, gather, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import conv, pooling  # noqa: F401
