@@ -38,11 +38,19 @@ def _prod(dims):
     return n
 
 
+# torch has no index_put or gather for uint16/32/64: their bits are scattered as the signed type of the
+# same width (exact for writes, and for sums too: two's complement wraps the same way).
+_SIGNED = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
 def _gather_kernel(p, i, axis, batch_dims):
     i = i.long()
     if not batch_dims:
         out = p.index_select(axis, i.reshape(-1))
         return out.reshape(p.shape[:axis] + i.shape + p.shape[axis + 1:])
+    signed = _SIGNED.get(p.dtype)
+    if signed is not None:
+        return _gather_kernel(p.view(signed), i, axis, batch_dims).view(p.dtype)
     b, gathered = batch_dims, p.shape[axis]
     batch, outer, inner = p.shape[:b], p.shape[b:axis], p.shape[axis + 1:]
     n_b, n_o, n_i, n_k = _prod(batch), _prod(outer), _prod(inner), _prod(i.shape[b:])
@@ -161,16 +169,26 @@ def _gather_nd_kernel(p, i, batch_dims):
 
 def _scatter_nd_kernel(i, u, shape, batch_dims):
     index, values = _nd_index(i, shape, batch_dims)
-    out = u.new_zeros((_prod(shape[:batch_dims]),) + shape[batch_dims:])
-    out.index_put_(index, u.reshape(values), accumulate=True)
-    return out.reshape(shape)
+    signed = _SIGNED.get(u.dtype)
+    v = u if signed is None else u.view(signed)
+    out = v.new_zeros((_prod(shape[:batch_dims]),) + shape[batch_dims:])
+    out.index_put_(index, v.reshape(values), accumulate=True)
+    out = out.reshape(shape)
+    return out if signed is None else out.view(u.dtype)
 
 
 def _tensor_scatter_kernel(t, i, u, accumulate):
     index, values = _nd_index(i, t.shape, 0)
+    signed = _SIGNED.get(t.dtype)
+    if signed is not None:
+        t, u = t.view(signed), u.view(signed)
     out = t.clone().reshape((1,) + t.shape)
     out.index_put_(index, u.reshape(values), accumulate=accumulate)
-    return out.reshape(t.shape)
+    out = out.reshape(t.shape)
+    return out if signed is None else out.view(_UNSIGNED[signed])
+
+
+_UNSIGNED = {v: k for k, v in _SIGNED.items()}
 
 
 def gather_nd_raw(x, indices, batch_dims=0):

@@ -110,7 +110,7 @@ def test_selection_ops_match_tf(realtf, case):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool", "complex64",
-                                   "uint8", "float16"])
+                                   "uint8", "uint16", "uint32", "float16", "bfloat16"])
 def test_selection_ops_over_dtypes(realtf, dtype):
     a = A.astype(dtype)
     for fn in [lambda m, x: m.gather(x, [2, 0, 2], axis=-1),
