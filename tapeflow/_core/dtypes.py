@@ -135,6 +135,8 @@ def as_dtype(type_value):
     """Converts a name, NumPy/torch dtype, Python type or DType to a `tf.DType`."""
     if isinstance(type_value, DType):
         return type_value
+    if type_value is None:  # NumPy would read None as float64; TF refuses it
+        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
     if isinstance(type_value, str):
         d = _BY_NAME.get(type_value)
         if d is not None:

@@ -284,11 +284,12 @@ def _to_bytes(v):
     return v.encode("utf-8") if isinstance(v, str) else bytes(v)
 
 
-def _check_python_value_fits(value, dtype):
-    """TF refuses to convert a Python float to an integer dtype (and a str to a number)."""
+def _check_python_value_fits(value, dtype, whole=None):
+    """TF refuses to convert a Python float to an integer dtype (and a str to a number); the
+    message quotes the whole value given, as TF's does."""
     if isinstance(value, (list, tuple)):
         for v in value:
-            _check_python_value_fits(v, dtype)
+            _check_python_value_fits(v, dtype, value if whole is None else whole)
         return
     bad = False
     if isinstance(value, (str, bytes)):
@@ -302,7 +303,8 @@ def _check_python_value_fits(value, dtype):
     elif isinstance(value, numbers.Number):
         bad = dtype is dtypes.string or (dtype.is_bool and not isinstance(value, np.generic))
     if bad:
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+        shown = value if whole is None else whole
+        raise TypeError(f"Cannot convert {shown!r} to EagerTensor of dtype {dtype.name}")
 
 
 def _numpy_to_tensor(a, dtype, device, owned):
