@@ -6,8 +6,9 @@ slot updates, variable update, iteration increment) is one kernel over all varia
 with torch's `_foreach` ops (one dispatch per operation for all variables of a dtype; fused
 multi-tensor kernels on CUDA). The arithmetic follows Keras 3's `update_step` operation by
 operation (same casts, same epsilon placement, same order, no fused multiply-adds), so
-results match Keras's to the ulp (SGD, RMSprop, Nadam bit for bit; Adam's `beta ** t` can
-differ by an ulp: TF's float `pow` is not torch's).
+results match Keras's to the ulp: float64 bit for bit; in float32 an element now and then
+differs by one ulp, because torch's vectorized CPU `sqrt` (and `pow`) are not always
+correctly rounded where TF's are.
 
 Each kernel is pure: it takes `(iterations, learning_rate, *variables, *gradients, *slots)`
 followed by its attrs (variable count, hyperparameters, per-variable weight decay) and
@@ -88,6 +89,12 @@ def _run_groups(group_fn, step, lr, ts, n, decay, hyper, extra=()):
     return outs
 
 
+def _sub_ratio(variables, numerators, denominators):
+    """`var - num / den` in one pass: addcdiv with value -1 rounds exactly like the division
+    followed by the subtraction (negation is exact, and no multiply-add is fused)."""
+    return torch._foreach_addcdiv(variables, numerators, denominators, value=-1.0)
+
+
 def _flat(step, outs, extra=()):
     return (step + 1, *extra, *[t for seq in outs for t in seq])
 
@@ -134,9 +141,7 @@ def _adam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, amsgrad):
         slots.append(v)
     den = torch._foreach_sqrt(v)                                # var - m * alpha / (sqrt(v) + eps)
     torch._foreach_add_(den, epsilon)
-    upd = torch._foreach_mul(m, alpha)
-    torch._foreach_div_(upd, den)
-    return [torch._foreach_sub(variables, upd), *slots]
+    return [_sub_ratio(variables, torch._foreach_mul(m, alpha), den), *slots]
 
 
 def _adam_kernel(*args):
@@ -163,15 +168,17 @@ def _rmsprop_group(step, lr, lists, decay, rho, momentum, epsilon, centered):
     else:
         den = torch._foreach_add(vel, epsilon)
     inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(den)
-    torch._foreach_div_(inc, torch._foreach_sqrt(den))
     if momentum > 0:
+        torch._foreach_div_(inc, torch._foreach_sqrt(den))
         mom = torch._foreach_mul(moms, _full(momentum, lr))
         torch._foreach_add_(mom, inc)
+        new_vars = torch._foreach_sub(variables, mom)
         slots.append(mom)
-        inc = mom
+    else:
+        new_vars = _sub_ratio(variables, inc, torch._foreach_sqrt(den))
     if centered:
         slots.append(avg)
-    return [torch._foreach_sub(variables, inc), *slots]
+    return [new_vars, *slots]
 
 
 def _rmsprop_kernel(*args):
@@ -184,9 +191,8 @@ def _rmsprop_kernel(*args):
 def _adagrad_group(step, lr, lists, decay, epsilon):
     variables, grads = _decayed(lists[0], decay, lr), _as(lists[1], lr.dtype)
     acc = torch._foreach_add(lists[2], torch._foreach_mul(grads, grads))
-    inc = torch._foreach_mul(grads, lr)                         # lr * g / sqrt(acc + eps)
-    torch._foreach_div_(inc, torch._foreach_sqrt(torch._foreach_add(acc, epsilon)))
-    return [torch._foreach_sub(variables, inc), acc]
+    den = torch._foreach_sqrt(torch._foreach_add(acc, epsilon))  # lr * g / sqrt(acc + eps)
+    return [_sub_ratio(variables, torch._foreach_mul(grads, lr), den), acc]
 
 
 def _adagrad_kernel(*args):
@@ -221,8 +227,7 @@ def _nadam_group(step, lr, lists, decay, beta_1, beta_2, epsilon, u_product):
     den = torch._foreach_sqrt(torch._foreach_div(v, 1 - b2p))   # sqrt(v / (1 - b2^t)) + eps
     torch._foreach_add_(den, epsilon)
     torch._foreach_mul_(m_hat, lr)
-    torch._foreach_div_(m_hat, den)
-    return [torch._foreach_sub(variables, m_hat), m, v]
+    return [_sub_ratio(variables, m_hat, den), m, v]
 
 
 def _nadam_kernel(*args):
