@@ -158,10 +158,22 @@ def torch_index(index):
     return out
 
 
+# torch lacks some kernels (flip, gather, index_put) for uint16/32/64: they run on the bits, as
+# the signed type of the same width (exact for moves, and for sums: two's complement wraps alike)
+SIGNED_OF = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
+
+
+def flip(t, dims):
+    """`t.flip(dims)`, also for uint16/32/64 (torch has no flip for them: their bits are
+    flipped as the signed type of the same width)."""
+    signed = SIGNED_OF.get(t.dtype)
+    return t.flip(dims) if signed is None else t.view(signed).flip(dims).view(t.dtype)
+
+
 def apply_spec(t, index, flips):
     """`t[spec]` for a torch tensor (a view unless a dimension is reversed)."""
     r = t[torch_index(index)]
-    return r.flip(flips) if flips else r
+    return flip(r, flips) if flips else r
 
 
 def apply_spec_numpy(a, index, flips):
@@ -202,7 +214,7 @@ def scatter_into(t, spec, value):
                            f"{list(target)}")
     out = t.clone()
     if flips:
-        value = value.expand(target).flip(flips)
+        value = flip(value.expand(target), flips)
     out[torch_index(index)] = value
     return out
 
@@ -236,7 +248,7 @@ def apply_spec_dynamic(t, *tensors_and_spec):
     r = t[static]
     for pos, i in reversed(list(zip(positions, tensors))):
         r = r.index_select(pos, _one(i, r.shape[pos])).squeeze(pos)
-    return r.flip(flips) if flips else r
+    return flip(r, flips) if flips else r
 
 
 def zeros_with_dynamic(grad, *tensors_and_spec):
@@ -245,7 +257,7 @@ def zeros_with_dynamic(grad, *tensors_and_spec):
     static, positions = _split_dynamic(index)
     out = grad.new_zeros(shape)
     region = out[static]
-    g = grad.flip(flips) if flips else grad
+    g = flip(grad, flips) if flips else grad
     for pos in positions:
         g = g.unsqueeze(pos)
     for pos, i in zip(positions, tensors):
@@ -258,5 +270,5 @@ def zeros_with_dynamic(grad, *tensors_and_spec):
 def zeros_with(grad, shape, index, flips):
     """Zeros of `shape` with `grad` written into the region `index` selects (StridedSliceGrad)."""
     out = grad.new_zeros(shape)
-    out[torch_index(index)] = grad.flip(flips) if flips else grad
+    out[torch_index(index)] = flip(grad, flips) if flips else grad
     return out

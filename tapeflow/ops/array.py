@@ -13,6 +13,7 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.context import current_device
 from tapeflow._core.errors import invalid_argument
+from tapeflow._core.indexing import flip
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap, wrap_strings
 from tapeflow.ops._op import (check_dtype, define, execute, is_tensor_like, kernel_error,
@@ -313,7 +314,7 @@ def _(node, grad):
 
 
 def _reverse_kernel(t, axes):
-    return t.flip(axes)
+    return flip(t, axes)
 
 
 def reverse(tensor, axis, name=None):

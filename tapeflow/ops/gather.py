@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
+from tapeflow._core.indexing import SIGNED_OF
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap_strings
 from tapeflow.ops._op import check_dtype, define, error, execute, is_tensor_like, kernel_error
@@ -38,17 +39,12 @@ def _prod(dims):
     return n
 
 
-# torch has no index_put or gather for uint16/32/64: their bits are scattered as the signed type of the
-# same width (exact for writes, and for sums too: two's complement wraps the same way).
-_SIGNED = {torch.uint16: torch.int16, torch.uint32: torch.int32, torch.uint64: torch.int64}
-
-
 def _gather_kernel(p, i, axis, batch_dims):
     i = i.long()
     if not batch_dims:
         out = p.index_select(axis, i.reshape(-1))
         return out.reshape(p.shape[:axis] + i.shape + p.shape[axis + 1:])
-    signed = _SIGNED.get(p.dtype)
+    signed = SIGNED_OF.get(p.dtype)
     if signed is not None:
         return _gather_kernel(p.view(signed), i, axis, batch_dims).view(p.dtype)
     b, gathered = batch_dims, p.shape[axis]
@@ -169,7 +165,7 @@ def _gather_nd_kernel(p, i, batch_dims):
 
 def _scatter_nd_kernel(i, u, shape, batch_dims):
     index, values = _nd_index(i, shape, batch_dims)
-    signed = _SIGNED.get(u.dtype)
+    signed = SIGNED_OF.get(u.dtype)
     v = u if signed is None else u.view(signed)
     out = v.new_zeros((_prod(shape[:batch_dims]),) + shape[batch_dims:])
     out.index_put_(index, v.reshape(values), accumulate=True)
@@ -179,7 +175,7 @@ def _scatter_nd_kernel(i, u, shape, batch_dims):
 
 def _tensor_scatter_kernel(t, i, u, accumulate):
     index, values = _nd_index(i, t.shape, 0)
-    signed = _SIGNED.get(t.dtype)
+    signed = SIGNED_OF.get(t.dtype)
     if signed is not None:
         t, u = t.view(signed), u.view(signed)
     out = t.clone().reshape((1,) + t.shape)
@@ -188,7 +184,7 @@ def _tensor_scatter_kernel(t, i, u, accumulate):
     return out if signed is None else out.view(_UNSIGNED[signed])
 
 
-_UNSIGNED = {v: k for k, v in _SIGNED.items()}
+_UNSIGNED = {v: k for k, v in SIGNED_OF.items()}
 
 
 def gather_nd_raw(x, indices, batch_dims=0):

@@ -17,7 +17,7 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError, invalid_argument
 from tapeflow._core.indexing import (DYNAMIC, apply_spec, apply_spec_dynamic, apply_spec_numpy,
-                                     dynamic_entries, parse_key, region_shape, torch_index,
+                                     dynamic_entries, flip, parse_key, region_shape, torch_index,
                                      zeros_with, zeros_with_dynamic)
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap_strings
 from tapeflow._core.variable import Variable
@@ -111,7 +111,7 @@ def _update_kernel(t, value, index, flips):
     extra = value.ndim - region.ndim
     if extra > 0:  # leading 1s beyond the region's rank (checked by the caller)
         value = value.reshape(value.shape[extra:])
-    out[torch_index(index)] = value.expand(region.shape).flip(flips) if flips else value
+    out[torch_index(index)] = flip(value.expand(region.shape), flips) if flips else value
     return out
 
 

@@ -43,7 +43,8 @@ def _second_mirror(x):
     return tape.gradient(s, x)
 
 
-DTYPES = ["float32", "float64", "float16", "int32", "int64", "uint8", "bool", "complex64"]
+DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int32", "int64", "uint8", "uint32",
+          "bool", "complex64"]
 
 
 def _value(dtype, shape):

@@ -101,8 +101,9 @@ def test_getitem_of_scalar_matches_tf(realtf, key):
     assert_same_outcome(lambda: tf.constant(3.0)[key], lambda: realtf.constant(3.0)[key])
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int32", "int64",
-                                   "uint8", "bool", "complex64", "string"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "int8", "int32",
+                                   "int64", "uint8", "uint16", "uint64", "bool", "complex64",
+                                   "string"])
 def test_getitem_over_dtypes(realtf, dtype):
     a = A.astype(object).astype(bytes) if dtype == "string" else A.astype(dtype)
     for key in [1, (slice(None), -1), (Ellipsis, slice(None, None, -2)), (None, 1, 2, 3)]:
