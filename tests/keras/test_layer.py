@@ -189,3 +189,15 @@ def test_floatx_sets_the_default_layer_dtype():
     finally:
         keras.backend.set_floatx("float32")
     assert keras.backend.floatx() == "float32" and keras.backend.epsilon() == 1e-7
+
+
+def test_add_weight_accepts_the_keras2_name_first_form():
+    class Old(keras.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight("kernel", shape=[int(input_shape[-1]), 2])
+
+        def call(self, x):
+            return tf.matmul(x, self.kernel)
+    layer = Old()
+    assert layer(np.ones((1, 3), "float32")).shape == (1, 2)
+    assert layer.kernel.name == "kernel"

@@ -15,7 +15,7 @@ import numpy as np
 import tapeflow as tf
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
-from tapeflow.keras.engine import config, naming
+from tapeflow.keras.engine import config, masking, naming
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 
 
@@ -201,6 +201,7 @@ class Layer:
             inputs, rest = args[0], args[1:]
         else:
             inputs, rest = kwargs.pop("inputs", None), ()
+        mask = masking.previous_mask(inputs) if masking._MASKS else None
         if type(inputs) is not Tensor or (rest and _is_symbolic_structure(rest)) or (
                 kwargs and _is_symbolic_structure(kwargs)):
             if _is_symbolic_structure(inputs) or _is_symbolic_structure(rest) or \
@@ -227,6 +228,8 @@ class Layer:
                 layer._losses.clear()
             ctx.loss_layers.clear()
             ctx.training = training
+        if mask is not None and spec.mask and kwargs.get("mask") is None:
+            kwargs["mask"] = mask
         ctx.depth += 1
         try:
             outputs = self.call(inputs, *rest, **kwargs)
@@ -238,7 +241,13 @@ class Layer:
             for o in tf.nest.flatten(outputs):
                 batch = tf.cast(tf.shape(o)[0], o.dtype)
                 self.add_loss(self.activity_regularizer(o) / batch)
+        if self.supports_masking and (mask is not None or
+                                      type(self).compute_mask is not Layer.compute_mask):
+            masking.set_output_masks(self, inputs, outputs, mask)
         return outputs
+
+    def compute_mask(self, inputs, previous_mask):
+        return previous_mask
 
     def _convert_inputs(self, inputs):
         if isinstance(inputs, (list, tuple)) and not (inputs and isinstance(
@@ -269,11 +278,22 @@ class Layer:
         self.built = True
 
     # -- weights ---------------------------------------------------------------------------------
-    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
-                   autocast=True, regularizer=None, constraint=None, aggregation="none",
-                   overwrite_with_gradient=False, name=None, **kwargs):
+    def add_weight(self, *args, **kwargs):
         """Creates a variable of this layer (initialised by `initializer`, default
-        glorot_uniform for floats, zeros otherwise) and tracks it."""
+        glorot_uniform for floats, zeros otherwise) and tracks it.
+
+        Args (Keras 3's order): shape, initializer, dtype, trainable, autocast, regularizer,
+        constraint, aggregation, overwrite_with_gradient, name. Keras 2's
+        `add_weight("kernel", shape=...)` (the name first) works too.
+        """
+        if args and isinstance(args[0], str):
+            kwargs["name"] = args[0]
+            args = args[1:]
+        return self._add_weight(*args, **kwargs)
+
+    def _add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                    autocast=True, regularizer=None, constraint=None, aggregation="none",
+                    overwrite_with_gradient=False, name=None, **kwargs):
         from tapeflow.keras import initializers
         shape = () if shape is None else tuple(shape)
         dtype = tf.as_dtype(dtype or self._dtype)
