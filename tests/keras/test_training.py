@@ -210,3 +210,21 @@ def test_fit_on_a_dataset_like_object_and_predict_on_unbuilt_model():
     assert list(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     with pytest.raises(ValueError, match="`y` should not be passed"):
         model.fit(data, LABELS, verbose=0)
+
+
+def test_dict_losses_and_targets_by_output_name_match_keras(realtf):
+    models = []
+    for k in (keras, realtf.keras):
+        inp = k.Input((6,), name="x")
+        zeta = k.layers.Dense(3, activation="softmax", name="zeta")(inp)
+        alpha = k.layers.Dense(1, name="alpha")(inp)
+        model = k.Model(inp, [zeta, alpha])
+        model.compile(k.optimizers.SGD(0.05),
+                      loss={"zeta": "sparse_categorical_crossentropy", "alpha": "mse"},
+                      loss_weights={"zeta": 1.0, "alpha": 0.2},
+                      metrics={"zeta": ["accuracy"], "alpha": ["mae"]})
+        models.append(model)
+    models[0].set_weights(models[1].get_weights())
+    y = {"zeta": LABELS, "alpha": X[:, :1]}
+    kw = dict(epochs=2, batch_size=16, shuffle=False, verbose=0)
+    _close_logs(models[0].fit(X, y, **kw).history, models[1].fit(X, y, **kw).history)

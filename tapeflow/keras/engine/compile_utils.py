@@ -91,6 +91,18 @@ def get_loss(identifier):
     return _Mean(loss)
 
 
+def flatten_by_output(value, output_names):
+    """A per-output structure (a dict by output name, a list, or one tensor) as a list in
+    the model's output order."""
+    if len(output_names) == 1:
+        if isinstance(value, dict) and len(value) == 1:
+            return list(value.values())
+        return [value]
+    if isinstance(value, dict):
+        return [value.get(name) for name in output_names]
+    return nest.flatten(value)
+
+
 def _per_output(value, output_names, what):
     """`value` (one for all, a list, or a dict by output name) as a list per output."""
     n = len(output_names)
@@ -129,10 +141,11 @@ class CompileLoss:
                             zip(self.output_names, self.losses) if l is not None]
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        ys_true = nest.flatten(y_true) if len(self.losses) > 1 else [y_true]
-        ys_pred = nest.flatten(y_pred) if len(self.losses) > 1 else [y_pred]
-        sws = nest.flatten(sample_weight) if (len(self.losses) > 1 and sample_weight is not
-                                              None) else [sample_weight] * len(self.losses)
+        ys_true = flatten_by_output(y_true, self.output_names)
+        ys_pred = flatten_by_output(y_pred, self.output_names)
+        sws = flatten_by_output(sample_weight, self.output_names) if (
+            len(self.losses) > 1 and sample_weight is not None) else \
+            [sample_weight] * len(self.losses)
         if len(sws) == 1 and len(self.losses) > 1:
             sws = sws * len(self.losses)
         total, trackers = None, iter(self.metrics)
@@ -180,8 +193,8 @@ class CompileMetrics:
                 for _ in self.output_names]
 
     def build(self, y_true, y_pred):
-        ys_true = nest.flatten(y_true) if len(self.output_names) > 1 else [y_true]
-        ys_pred = nest.flatten(y_pred) if len(self.output_names) > 1 else [y_pred]
+        ys_true = flatten_by_output(y_true, self.output_names)
+        ys_pred = flatten_by_output(y_pred, self.output_names)
         multi = len(self.output_names) > 1
         self._per_output = []
         for specs, weighted in ((self._specs(self._spec), False),
@@ -201,9 +214,10 @@ class CompileMetrics:
         if not self._per_output:
             return
         multi = len(self.output_names) > 1
-        ys_true = nest.flatten(y_true) if multi else [y_true]
-        ys_pred = nest.flatten(y_pred) if multi else [y_pred]
-        sws = nest.flatten(sample_weight) if multi and sample_weight is not None else None
+        ys_true = flatten_by_output(y_true, self.output_names)
+        ys_pred = flatten_by_output(y_pred, self.output_names)
+        sws = flatten_by_output(sample_weight, self.output_names) \
+            if multi and sample_weight is not None else None
         for m, i, weighted in self._per_output:
             sw = None
             if weighted and sample_weight is not None:
