@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from tapeflow._core.errors import invalid_argument
+from tapeflow._core.shape import Dimension
 from tapeflow._core.tensor import Tensor
 
 SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
@@ -32,7 +33,7 @@ def as_index(k):
     """A Python int for an index (int, NumPy integer, scalar int16/32/64 tensor or array)."""
     if type(k) is int:
         return k
-    if isinstance(k, numbers.Integral):
+    if isinstance(k, (numbers.Integral, Dimension)):
         return int(k)
     dtype = getattr(k, "dtype", None)
     name = getattr(dtype, "name", None)
