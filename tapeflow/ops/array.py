@@ -5,7 +5,7 @@ These ops move elements without computing new ones, so each gradient is the inve
 (transpose by the inverse permutation, reshape back, sum what tile repeated), written in
 tapeflow ops so higher derivatives work. String tensors (NumPy object arrays) are moved by the
 matching NumPy call; they are never differentiated. Joining and splitting are in `joining.py`,
-padding in `padding.py`, slicing and gathering in `indexing.py`.
+padding in `padding.py`, slicing in `indexing.py`, gathering and scattering in `gather.py`.
 """
 import numpy as np
 import torch
@@ -36,8 +36,8 @@ def dims_text(shape):
 
 
 def int_arg(value):
-    """A Python int for a scalar argument (int, NumPy integer or scalar integer tensor); other
-    values raise TF's conversion TypeError."""
+    """A Python int for a scalar argument (int, NumPy integer or scalar tensor); a Python float
+    raises TF's conversion TypeError (`Cannot convert 1.0 to EagerTensor of dtype int32`)."""
     if type(value) is int:
         return value
     if isinstance(value, (np.integer,)):
