@@ -1,5 +1,5 @@
-"""Solving linear systems: band_part, cholesky, solve and triangular_solve, each with TF's
-gradient (linalg_grad.py) written in tapeflow ops, so nested tapes differentiate them again.
+"""Solving linear systems: band_part, cholesky, solve, triangular_solve, slogdet and logdet,
+each with TF's gradient (linalg_grad.py) written in tapeflow ops, so nested tapes differentiate them again.
 
 These kernels are LAPACK calls through torch; a singular system is an InvalidArgumentError
 with TF's text on CPUs (on GPUs TF, like us, does not check); a Cholesky factor of a matrix
@@ -13,8 +13,10 @@ from tapeflow._core.context import current_device
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
 from tapeflow.ops.creation import eye
-from tapeflow.ops.linalg import matmul_raw, matrix_transpose
-from tapeflow.ops.math import add, multiply, negative, unbroadcast
+from tapeflow.ops.elementwise import log, real
+from tapeflow.ops.linalg import diag_part, inverse_raw, matmul_raw, matrix_transpose
+from tapeflow.ops.math import add, multiply, negative, reshape_raw, unbroadcast
+from tapeflow.ops.reduction import reduce_sum
 
 _SOLVE_TYPES = (dtypes.float64, dtypes.float32, dtypes.float16, dtypes.complex64,
                 dtypes.complex128)
@@ -203,3 +205,46 @@ def _halve_diagonal(n, like):
     mask = torch.ones(n, n, dtype=like._dtype.torch, device=current_device())
     mask.diagonal().fill_(0.5)
     return wrap(mask, like._dtype)  # a constant (a tf.function trace captures it)
+
+
+# -- log-determinants ----------------------------------------------------------------------------
+
+LOG_DET = define("LogMatrixDeterminant")
+_LOG_DET_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.complex64,
+                  dtypes.complex128)
+
+
+def _slogdet_kernel(x):
+    if x.dtype == torch.float16:
+        sign, log_abs = torch.linalg.slogdet(x.float())
+        return sign.half(), log_abs.half()
+    sign, log_abs = torch.linalg.slogdet(x)
+    return sign, log_abs.to(x.dtype) if x.is_complex() else log_abs
+
+
+def slogdet(input, name=None):  # noqa: A002 - TF's argument name
+    """`(sign, log_abs_determinant)` of each square matrix: stable where `det` overflows."""
+    x = _input(input)
+    if x._dtype not in _LOG_DET_TYPES:
+        check_dtype(x, _LOG_DET_TYPES, LOG_DET, signature="input:T -> sign:T, "
+                    "log_abs_determinant:T")
+    if x._t.ndim < 2:
+        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", LOG_DET,
+                           x._t.device, name_suffix=False)
+    _square(x, LOG_DET)
+    return execute(LOG_DET, _slogdet_kernel, (x,))
+
+
+@LOG_DET.gradient
+def _(node, grad_sign, grad_log_abs):
+    # d log|det A| = tr(A^-1 dA): the gradient is grad * A^-H (the sign has none)
+    c = node.outputs[1]
+    multipliers = reshape_raw(grad_log_abs, tuple(c._t.shape) + (1, 1))
+    return multiply(multipliers, inverse_raw(node.inputs[0], True))
+
+
+def logdet(matrix, name=None):
+    """`log(det(matrix))` for Hermitian positive-definite matrices, through their Cholesky
+    factor: `2 * sum(log(real(diag(L))))` (TF's formula)."""
+    low = cholesky(matrix)
+    return multiply(reduce_sum(log(real(diag_part(low))), -1), 2.0)

@@ -483,6 +483,8 @@ GRAD_CASES += [
     GradCase("MatrixTriangularSolve",
              lambda a, b: tf.linalg.triangular_solve(a, b, lower=False, adjoint=True),
              [R.random((3, 3)) + 2 * np.eye(3), R.random((3, 2))]),
+    GradCase("LogMatrixDeterminant", lambda a: tf.linalg.slogdet(a)[1],
+             [R.random((2, 3, 3)) + np.eye(3)]),
 ]
 
 SOLVERS = {
@@ -495,6 +497,8 @@ SOLVERS = {
     "triangular": lambda m, a, b: m.linalg.triangular_solve(a, b),
     "triangular_upper_adjoint": lambda m, a, b: m.linalg.triangular_solve(a, b, lower=False,
                                                                            adjoint=True),
+    "slogdet": lambda m, a, b: m.linalg.slogdet(a - 3.0)[1],
+    "logdet": lambda m, a, b: m.linalg.logdet(a),
 }
 
 
@@ -549,3 +553,10 @@ def test_solver_error_text_matches_tf(realtf):
         with pytest.raises(Exception) as theirs:
             call(realtf)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_slogdet_signs_and_singular_matrices_match_tf(realtf):
+    m = np.array([[[2.0, 1.0], [1.0, 3.0]], [[1.0, 2.0], [3.0, 1.0]], [[1.0, 2.0], [2.0, 4.0]]])
+    for dtype in ("float32", "float64", "complex128"):
+        assert_same(list(tf.linalg.slogdet(m.astype(dtype))),
+                    list(realtf.linalg.slogdet(m.astype(dtype))), rtol=1e-6, atol=1e-6)
