@@ -3,7 +3,8 @@ determinant, norms, diagonals and trace (einsum and tensordot are in einsum.py).
 
 Products are the hot path of every dense layer, so `matmul` checks nothing on its happy path
 that torch checks anyway: shape errors are diagnosed after torch refuses, with TF's text.
-Transposes and adjoints are kernel attrs, never separate ops, so a gradient is one product.
+Transposes and adjoints are kernel attrs, not separate ops, so a gradient is one product (a
+complex transpose is the adjoint of a Conj, as in TF).
 On CUDA, float32 products use TensorFloat-32 as TensorFlow does by default on Ampere and later
 (the switch, `tf.config.experimental.enable_tensor_float_32_execution`, is in _core/device.py).
 """
@@ -43,12 +44,12 @@ _BATCH_ATTR_TYPES = (_BF16, _F16, _F32, _F64, dtypes.int16, dtypes.int32, dtypes
 
 
 def _mm_kernel(a, b, mode_a, mode_b):
-    """`op(a) @ op(b)`; a mode is 0 (as is), 1 (transpose) or 2 (adjoint: conjugate
-    transpose; reals use it for transposes too, so only complex operands ever see mode 1)."""
+    """`op(a) @ op(b)`; a mode is 0 (as is) or 2 (the adjoint: the conjugate transpose, which
+    is the transpose for real dtypes)."""
     if mode_a:
-        a = a.mH if mode_a == 2 else a.mT
+        a = a.mH
     if mode_b:
-        b = b.mH if mode_b == 2 else b.mT
+        b = b.mH
     return torch.matmul(a, b)
 
 
@@ -105,9 +106,11 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if na < 2 or nb < 2:
         raise _rank_error(a, b, op)
     if transpose_a or transpose_b or adjoint_a or adjoint_b:
-        t = 1 if dtype.is_complex else 2
-        mode_a = 2 if adjoint_a else t if transpose_a else 0
-        mode_b = 2 if adjoint_b else t if transpose_b else 0
+        if dtype.is_complex:  # a plain transpose is the adjoint of the conjugate, as in TF
+            a = conj(a) if transpose_a else a
+            b = conj(b) if transpose_b else b
+        mode_a = 2 if transpose_a or adjoint_a else 0
+        mode_b = 2 if transpose_b or adjoint_b else 0
         return _run(op, _mm_kernel, a, b, (mode_a, mode_b))
     return _run(op, torch.matmul, a, b, ())
 
@@ -167,9 +170,6 @@ def matmul_raw(a, b, adj_a=False, adj_b=False):
 def _matmul_grad(node, grad):
     a, b = node.inputs
     mode_a, mode_b = node.attrs if node.attrs else (0, 0)
-    if mode_a == 1 or mode_b == 1:
-        raise LookupError("tapeflow differentiates complex matmul with adjoint_a/b only, not "
-                          "with transpose_a/b.")
     adj_a, adj_b = mode_a == 2, mode_b == 2
     skip = node.skip_input_indices
     ga = gb = None

@@ -123,14 +123,17 @@ def test_matmul_gradients_match_tf(realtf, sa, sb, kwargs):
     assert_same(grads(tf), grads(realtf), rtol=1e-12, atol=1e-12)
 
 
-def test_complex_matmul_gradient_matches_tf(realtf):
-    a, b = _values((2, 3), "complex128"), _values((2, 3), "complex128")
+@pytest.mark.parametrize("kwargs", [{"adjoint_b": True}, {"transpose_b": True},
+                                    {"transpose_a": True, "adjoint_b": True}])
+def test_complex_matmul_gradient_matches_tf(realtf, kwargs):
+    a = _values((2, 3) if "transpose_a" not in kwargs else (3, 2), "complex128")
+    b = _values((2, 3), "complex128")
 
     def grads(m):
         x, y = m.constant(a), m.constant(b)
         with m.GradientTape() as tape:
             tape.watch([x, y])
-            out = m.matmul(x, y, adjoint_b=True)
+            out = m.matmul(x, y, **kwargs) * m.constant(np.array([[1.0, 2j], [-1j, 0.5]]))
         return tape.gradient(out, [x, y])
 
     assert_same(grads(tf), grads(realtf), rtol=1e-12, atol=1e-12)
