@@ -1,6 +1,6 @@
 """The seed model: a two-layer perceptron on (Fashion-)MNIST, as in the TensorFlow tutorials.
 
-    python examples/mnist_mlp.py [--dataset fashion_mnist|mnist] [--epochs 5]
+    python examples/mnist_mlp.py [--dataset fashion_mnist|mnist] [--epochs 5] [--run-eagerly]
 
 Runs unchanged under real TensorFlow with `--tensorflow` (for comparison). The data come from
 the Keras cache (`$KERAS_HOME/datasets/`, default `~/.keras/datasets/`); the Fashion-MNIST files
@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--tensorflow", action="store_true", help="run with real TensorFlow")
     parser.add_argument("--verbose", type=int, default=1)
+    parser.add_argument("--run-eagerly", action="store_true",
+                        help="compile(run_eagerly=True): no tf.function around the step")
     args = parser.parse_args()
     if args.tensorflow:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -51,7 +53,7 @@ def main():
         tf.keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], run_eagerly=args.run_eagerly)
     model.summary()
 
     class EpochTimer(tf.keras.callbacks.Callback):
