@@ -154,7 +154,8 @@ def test_get_and_serialize():
 def test_state_lives_in_non_trainable_variables():
     m = keras.metrics.SparseCategoricalAccuracy()
     assert all(isinstance(v, tf.Variable) and not v.trainable for v in m.variables)
-    assert [v.name for v in m.variables] == ["total:0", "count:0"]
+    assert [v.name for v in m.variables] == ["total", "count"]
+    assert [v.path for v in m.variables] == [f"{m.name}/total", f"{m.name}/count"]
     m.update_state([1], [[0.2, 0.8]])
     assert float(m.result()) == 1.0
     m.reset_state()

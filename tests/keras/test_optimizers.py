@@ -276,3 +276,14 @@ def test_traced_training_step_matches_eager(name, caplog):
     assert_same(w2.numpy(), w1.numpy())
     assert int(o2.iterations.numpy()) == 4
     assert_same(a2.result(), a1.result())
+
+
+def test_optimizer_variables_have_keras_paths():
+    opt = keras.optimizers.Adam(name="adam_x")
+    v = keras.Variable(np.ones(2, np.float32), name="kernel", path="dense/kernel")
+    opt.build([v])
+    assert [x.path for x in opt.variables] == ["adam_x/iteration", "adam_x/learning_rate",
+                                               "adam_x/dense_kernel_momentum",
+                                               "adam_x/dense_kernel_velocity"]
+    assert repr(opt.iterations).startswith("<Variable path=adam_x/iteration, shape=(), "
+                                           "dtype=int64, value=0>")

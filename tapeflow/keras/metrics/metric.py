@@ -8,7 +8,7 @@ training step updates them in its graph; `update_state` accumulates, `result` re
 import numpy as np
 
 import tapeflow as tf
-from tapeflow._core.variable import Variable
+from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras import initializers
 from tapeflow.keras.engine.naming import auto_name
 from tapeflow.keras.losses.loss import squeeze_or_expand_to_same_rank
@@ -44,7 +44,8 @@ class Metric:
         self._check_super_called()
         dtype = tf.as_dtype(dtype or self._dtype)
         value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
-        variable = Variable(value, trainable=False, name=name, dtype=dtype)
+        variable = KerasVariable(value, trainable=False, name=name, dtype=dtype,
+                                 path=f"{self.name}/{name}")
         self._variables.append(variable)
         return variable
 

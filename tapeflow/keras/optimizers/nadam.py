@@ -1,7 +1,6 @@
 """`keras.optimizers.Nadam`: Adam with Nesterov momentum (Dozat, 2015)."""
 import numpy as np
 
-from tapeflow._core.variable import Variable
 from tapeflow.keras.optimizers.optimizer import Optimizer
 from tapeflow.ops import training
 
@@ -46,8 +45,7 @@ class Nadam(Optimizer):
         super().build(var_list)
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"])
-        self._u_product = self._track(Variable(np.float32(1.0), dtype=dtype,
-                                               trainable=False, name="u_product"))
+        self._u_product = self._new_variable(np.float32(1.0), "u_product", dtype)
 
     def _fused_update(self, grads, variables, lr, decay, count=True):
         idx = self._indices_of(variables)

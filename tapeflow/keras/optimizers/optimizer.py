@@ -15,6 +15,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow._core.variable import Variable
+from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras.engine.naming import auto_name
 from tapeflow.keras.optimizers import schedules
 
@@ -87,8 +88,7 @@ class Optimizer:
         self._exclude_pattern = None
         self._decay_cache = {}
         self._index_cache = {}
-        self._iterations = self._track(Variable(np.int64(0), name="iteration",
-                                                trainable=False))
+        self._iterations = self._new_variable(np.int64(0), "iteration")
         if isinstance(learning_rate, _LEARNING_RATE_SCHEDULE) or callable(learning_rate):
             self._learning_rate = learning_rate
         else:
@@ -103,12 +103,16 @@ class Optimizer:
                         "LearningRateSchedule, or a callable (that takes in the current "
                         "iteration value and returns the corresponding learning rate value). "
                         f"Received instead: learning_rate={learning_rate}")
-            self._learning_rate = self._track(Variable(np.float32(learning_rate),
-                                                       name="learning_rate", trainable=False))
+            self._learning_rate = self._new_variable(np.float32(learning_rate), "learning_rate")
 
     def _track(self, variable):
         self._variables.append(variable)
         return variable
+
+    def _new_variable(self, value, name, dtype=None):
+        """A tracked, non-trainable variable with Keras's path (`adam/iteration`)."""
+        return self._track(KerasVariable(value, trainable=False, name=name, dtype=dtype,
+                                         path=f"{self.name}/{name}"))
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -141,8 +145,7 @@ class Optimizer:
                 "settable. If you need the learning rate to be settable, you should "
                 "instantiate the optimizer with a float `learning_rate` argument.")
         if not isinstance(self._learning_rate, Variable):
-            self._learning_rate = self._track(Variable(np.float32(0.0), name="learning_rate",
-                                                       trainable=False))
+            self._learning_rate = self._new_variable(np.float32(0.0), "learning_rate")
         self._learning_rate.assign(tf.cast(learning_rate, tf.float32)
                                    if tf.is_tensor(learning_rate)
                                    else np.float32(learning_rate))
@@ -199,7 +202,7 @@ class Optimizer:
         else:
             from tapeflow.keras import initializers
             value = initializers.get(initializer)(shape, dtype=dtype)
-        return self._track(Variable(value, name=name, dtype=dtype, trainable=False))
+        return self._new_variable(value, name, dtype)
 
     def add_variable_from_reference(self, reference_variable, name=None, initializer="zeros"):
         """A slot variable shaped like `reference_variable`, named `{variable}_{name}`."""
