@@ -9,3 +9,4 @@ from tapeflow.ops import random, string_format, string_hash, string_unicode, str
 from tapeflow.ops import creation, reduction, sorting  # noqa: F401
 from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
 from tapeflow.ops import nn_impl, nn_xent  # noqa: F401
+from tapeflow.ops import rnn  # noqa: F401

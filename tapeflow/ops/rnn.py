@@ -1,0 +1,211 @@
+"""Fused recurrent ops: a whole LSTM or GRU layer over time as one op, with Keras's weight
+layout (kernel (in, n*units), recurrent_kernel (units, n*units), gates LSTM i, f, c, o and
+GRU z, r, h with reset_after=True), tanh/sigmoid activations.
+
+TF has no such public op (Keras picks cuDNN's on GPUs); these are tapeflow's own
+(`LSTMSequence`, `GRUSequence`). The forward kernel does the input projection of all timesteps
+in one matmul, then one addmm and a few pointwise kernels per step, and returns the activated
+gates it saw; the gradient op runs backpropagation through time in one kernel from them.
+The gradient ops are marked non-differentiable: the second derivative of a fused recurrent
+layer is not available (use the generic per-step layer path for that).
+
+An optional mask (batch, time) keeps the state of masked steps (Keras's semantics with
+`zero_output_for_mask=False`: the output of a masked step repeats the previous one).
+Outputs are in processing order (reversed time for `go_backwards`), as Keras returns them.
+"""
+import torch
+
+from tapeflow.ops._op import define, execute
+
+LSTM_SEQ = define("LSTMSequence")
+LSTM_SEQ_GRAD = define("LSTMSequenceGrad", differentiable=False)
+GRU_SEQ = define("GRUSequence")
+GRU_SEQ_GRAD = define("GRUSequenceGrad", differentiable=False)
+
+
+def _time_major(x, go_backwards):
+    xt = x.transpose(0, 1)
+    return xt.flip(0) if go_backwards else xt
+
+
+def _mask_steps(mask, go_backwards):
+    m = _time_major(mask, go_backwards).to(torch.get_default_dtype())
+    return m.unsqueeze(-1)
+
+
+# -- LSTM ---------------------------------------------------------------------------------------
+
+def _lstm_kernel(x, h0, c0, w, u, b, *rest):
+    go_backwards = rest[-1]
+    mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
+    n, steps = x.shape[0], x.shape[1]
+    units = h0.shape[1]
+    xw = torch.matmul(_time_major(x, go_backwards), w) + b           # (T, B, 4u)
+    gates = torch.empty_like(xw)
+    hs = x.new_empty((steps, n, units))
+    cs = x.new_empty((steps, n, units))
+    h, c = h0, c0
+    u2, u3 = 2 * units, 3 * units
+    for k in range(steps):
+        z = torch.addmm(xw[k], h, u)
+        g = gates[k]
+        torch.sigmoid(z, out=g)
+        torch.tanh(z[:, u2:u3], out=g[:, u2:u3])
+        c_new = torch.addcmul(g[:, :units] * g[:, u2:u3], g[:, units:u2], c)
+        h_new = g[:, u3:] * torch.tanh(c_new)
+        if mask is not None:
+            m = mask[k]
+            c_new = torch.lerp(c, c_new, m)
+            h_new = torch.lerp(h, h_new, m)
+        hs[k] = h_new
+        cs[k] = c_new
+        h, c = h_new, c_new
+    return hs.transpose(0, 1), h, c, gates, cs
+
+
+def _lstm_grad_kernel(x, h0, c0, w, u, gates, cs, hs, dhs, dh_last, dc_last, *rest):
+    go_backwards = rest[-1]
+    mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
+    steps = x.shape[1]
+    units = h0.shape[1]
+    u2, u3 = 2 * units, 3 * units
+    hs = hs.transpose(0, 1)
+    dhs = dhs.transpose(0, 1)
+    dz = torch.empty_like(gates)
+    ut = u.t()
+    dh, dc = dh_last, dc_last
+    for k in range(steps - 1, -1, -1):
+        dh = dh + dhs[k]
+        c_prev = cs[k - 1] if k else c0
+        g = gates[k]
+        i, f, gg, o = g[:, :units], g[:, units:u2], g[:, u2:u3], g[:, u3:]
+        if mask is not None:
+            m = mask[k]
+            dh_keep, dc_keep = dh * (1 - m), dc * (1 - m)
+            dh, dc = dh * m, dc * m
+        tc = torch.tanh(torch.addcmul(i * gg, f, c_prev))  # tanh of the unmasked new cell
+        d = dz[k]
+        torch.mul(dh * tc, o * (1 - o), out=d[:, u3:])
+        dc = dc + dh * o * (1 - tc * tc)
+        torch.mul(dc * gg, i * (1 - i), out=d[:, :units])
+        torch.mul(dc * c_prev, f * (1 - f), out=d[:, units:u2])
+        torch.mul(dc * i, 1 - gg * gg, out=d[:, u2:u3])
+        dc = dc * f
+        dh = torch.matmul(d, ut)
+        if mask is not None:
+            dh, dc = dh + dh_keep, dc + dc_keep
+    h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]], 0)                 # (T, B, u)
+    flat_dz = dz.reshape(-1, dz.shape[-1])
+    dw = torch.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dz)
+    du = torch.matmul(h_prev.reshape(-1, units).t(), flat_dz)
+    db = flat_dz.sum(0)
+    dx = torch.matmul(dz, w.t())
+    dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1)
+    return dx, dh, dc, dw, du, db
+
+
+def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backwards=False):
+    """All steps of a Keras LSTM (tanh, sigmoid): returns (outputs (batch, time, units) in
+    processing order, last h, last c)."""
+    inputs = (x, h0, c0, kernel, recurrent_kernel, bias) + (() if mask is None else (mask,))
+    out = execute(LSTM_SEQ, _lstm_kernel, inputs, (bool(go_backwards),))
+    return out[0], out[1], out[2]
+
+
+@LSTM_SEQ.gradient
+def _(node, dhs, dh, dc, _dgates, _dcs):
+    x, h0, c0, w, u, _b = node.inputs[:6]
+    hs, _, _, gates, cs = node.outputs
+    mask = node.inputs[6:]
+    grads = execute(LSTM_SEQ_GRAD, _lstm_grad_kernel,
+                    (x, h0, c0, w, u, gates, cs, hs, dhs, dh, dc) + tuple(mask), node.attrs)
+    return tuple(grads) + (None,) * len(mask)
+
+
+# -- GRU (reset_after=True) ---------------------------------------------------------------------
+
+def _gru_kernel(x, h0, w, u, b_in, b_rec, *rest):
+    go_backwards = rest[-1]
+    mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
+    n, steps = x.shape[0], x.shape[1]
+    units = h0.shape[1]
+    u2 = 2 * units
+    xw = torch.matmul(_time_major(x, go_backwards), w) + b_in        # (T, B, 3u)
+    saved = x.new_empty((steps, n, 4 * units))  # z, r, hh, recurrent h-part (before r *)
+    hs = x.new_empty((steps, n, units))
+    h = h0
+    for k in range(steps):
+        inner = torch.addmm(b_rec, h, u)
+        s = saved[k]
+        torch.sigmoid(xw[k, :, :u2] + inner[:, :u2], out=s[:, :u2])
+        s[:, 3 * units:] = inner[:, u2:]
+        torch.tanh(torch.addcmul(xw[k, :, u2:], s[:, units:u2], inner[:, u2:]),
+                   out=s[:, u2:3 * units])
+        z, hh = s[:, :units], s[:, u2:3 * units]
+        h_new = hh + z * (h - hh)
+        if mask is not None:
+            h_new = torch.lerp(h, h_new, mask[k])
+        hs[k] = h_new
+        h = h_new
+    return hs.transpose(0, 1), h, saved
+
+
+def _gru_grad_kernel(x, h0, w, u, saved, hs, dhs, dh_last, *rest):
+    go_backwards = rest[-1]
+    mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
+    steps = x.shape[1]
+    units = h0.shape[1]
+    u2 = 2 * units
+    hs = hs.transpose(0, 1)
+    dhs = dhs.transpose(0, 1)
+    dx_part = torch.empty_like(saved[..., :3 * units])  # d(x projection)
+    dinner = torch.empty_like(dx_part)                  # d(recurrent projection)
+    ut = u.t()
+    dh = dh_last
+    for k in range(steps - 1, -1, -1):
+        dh = dh + dhs[k]
+        h_prev = hs[k - 1] if k else h0
+        s = saved[k]
+        z, r, hh, rec_h = s[:, :units], s[:, units:u2], s[:, u2:3 * units], s[:, 3 * units:]
+        if mask is not None:
+            m = mask[k]
+            dh_keep = dh * (1 - m)
+            dh = dh * m
+        dhh = dh * (1 - z) * (1 - hh * hh)
+        dx, di = dx_part[k], dinner[k]
+        torch.mul(dh * (h_prev - hh), z * (1 - z), out=dx[:, :units])
+        torch.mul(dhh * rec_h, r * (1 - r), out=dx[:, units:u2])
+        dx[:, u2:] = dhh
+        di[:, :u2] = dx[:, :u2]
+        torch.mul(dhh, r, out=di[:, u2:])
+        dh = dh * z + torch.matmul(di, ut)
+        if mask is not None:
+            dh = dh + dh_keep
+    h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]], 0)
+    flat_dx = dx_part.reshape(-1, 3 * units)
+    flat_di = dinner.reshape(-1, 3 * units)
+    dw = torch.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dx)
+    du = torch.matmul(h_prev.reshape(-1, units).t(), flat_di)
+    dx = torch.matmul(dx_part, w.t())
+    dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1)
+    return dx, dh, dw, du, flat_dx.sum(0), flat_di.sum(0)
+
+
+def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mask=None,
+                 go_backwards=False):
+    """All steps of a Keras GRU (reset_after=True, tanh, sigmoid): returns (outputs (batch,
+    time, units) in processing order, last h)."""
+    inputs = (x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias) + \
+        (() if mask is None else (mask,))
+    out = execute(GRU_SEQ, _gru_kernel, inputs, (bool(go_backwards),))
+    return out[0], out[1]
+
+
+@GRU_SEQ.gradient
+def _(node, dhs, dh, _dsaved):
+    x, h0, w, u = node.inputs[:4]
+    hs, _, saved = node.outputs
+    mask = node.inputs[6:]
+    grads = execute(GRU_SEQ_GRAD, _gru_grad_kernel,
+                    (x, h0, w, u, saved, hs, dhs, dh) + tuple(mask), node.attrs)
+    return tuple(grads) + (None,) * len(mask)
