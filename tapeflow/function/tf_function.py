@@ -253,8 +253,9 @@ class Function:
         flat = nest.flatten(outputs)
         out_slots, template_flat = [], []
         for leaf in flat:
-            if isinstance(leaf, Variable):
-                leaf = graph.current.get(id(leaf)) or graph.read_variable(leaf)
+            if isinstance(leaf, Variable):  # returned variables give their value
+                current = graph.current.get(id(leaf))
+                leaf = current if current is not None else graph.read_variable(leaf)
             if isinstance(leaf, Tensor):
                 template_flat.append(_Index(len(out_slots)))
                 out_slots.append(graph.slot(leaf))

@@ -287,3 +287,13 @@ def test_symbolic_tensor_leaking_out_of_a_trace_is_refused():
     f(tf.constant(1.0))
     with pytest.raises(tf.errors.InvalidArgumentError, match="another tf.function trace"):
         g(tf.constant(1.0))
+
+
+def test_returning_an_assigned_variable_gives_its_new_value():
+    v = tf.Variable(1.0)
+
+    @tf.function
+    def f():
+        v.assign_add(2.0)
+        return v
+    assert f().numpy() == 3.0 and f().numpy() == 5.0
