@@ -18,7 +18,7 @@ def _distinct(shape):
 
 
 _P2 = ((2, 2), (2, 1), ((0, 1), (0, 1)), False)   # 2x2 windows, SAME with the pad after
-_P3 = ((2, 1, 2), (2, 1, 1), ((0, 1), (0, 0), (0, 0)), False)
+_P3 = ((2, 1, 2), (2, 1, 1), ((0, 1), (0, 0), (0, 1)), False)
 
 
 def _op(op, kernel, attrs):
