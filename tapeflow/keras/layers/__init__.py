@@ -35,3 +35,4 @@ from tapeflow.keras.layers.embedding import Embedding, Masking  # noqa: F401
 from tapeflow.keras.layers.rnn import RNN  # noqa: F401
 from tapeflow.keras.layers.recurrent import (GRU, LSTM, GRUCell, LSTMCell,  # noqa: F401
                                              SimpleRNN, SimpleRNNCell)
+from tapeflow.keras.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401

@@ -197,3 +197,10 @@ class RNN(Layer):
         if type(self) is RNN:
             config["cell"] = serialize(self.cell)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        if "cell" in config and isinstance(config["cell"], dict):
+            from tapeflow.keras.layers.serialization import deserialize
+            config = dict(config, cell=deserialize(config["cell"]))
+        return cls(**config)
