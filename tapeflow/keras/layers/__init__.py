@@ -36,3 +36,4 @@ from tapeflow.keras.layers.rnn import RNN  # noqa: F401
 from tapeflow.keras.layers.recurrent import (GRU, LSTM, GRUCell, LSTMCell,  # noqa: F401
                                              SimpleRNN, SimpleRNNCell)
 from tapeflow.keras.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401
+from tapeflow.keras.layers.attention import Attention, MultiHeadAttention  # noqa: F401
