@@ -71,3 +71,7 @@ from tapeflow.autodiff import (GradientTape, UnconnectedGradients, custom_gradie
 
 # -- keras (tapeflow/keras/) ------------------------------------------------------------------
 from tapeflow import keras  # noqa: E402,F401
+
+# -- tf.Module, tf.name_scope (tapeflow/_core/module.py) and norm clipping (tapeflow/ops/clip.py)
+from tapeflow._core.module import Module, name_scope  # noqa: F401,E402
+from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm  # noqa: F401,E402

@@ -21,6 +21,7 @@ class _State(threading.local):
         self.device_stack = []   # torch devices, innermost scope last
         self.device_specs = []   # the merged DeviceSpec of each scope (None: default placement)
         self.graph = None        # the tf.function graph being traced, if any (function/graph.py)
+        self.name_scope = ""     # prefix of new variables' names (tf.name_scope, module.py)
 
 
 state = _State()

@@ -43,6 +43,7 @@ class Variable:
     """
 
     _as_tensor_for_ops = True  # marks variables as tensor-like for the ops layer
+    _name_scoped = True  # names take the tf.name_scope prefix (Keras variables do not)
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
@@ -79,6 +80,8 @@ class Variable:
         if synchronization == VariableSynchronization.ON_READ and trainable is None:
             self._trainable = False
         self._name = (name or "Variable") if not (name or "").endswith(":0") else name[:-2]
+        if state.name_scope and self._name_scoped:
+            self._name = state.name_scope + self._name
         self._constraint = constraint
         self._aggregation = aggregation
         self._synchronization = synchronization

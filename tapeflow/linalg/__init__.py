@@ -7,3 +7,4 @@ from tapeflow.ops.linalg import (det, diag, diag_part, inv, matmul, matvec, norm
 from tapeflow.ops.linalg_solve import (band_part, cholesky, logdet, slogdet,  # noqa: F401
                                        solve, triangular_solve)
 from tapeflow.ops.nn_impl import l2_normalize  # noqa: F401
+from tapeflow.ops.clip import global_norm  # noqa: F401

@@ -10,3 +10,4 @@ from tapeflow.ops import creation, reduction, sorting  # noqa: F401
 from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
 from tapeflow.ops import nn_impl, nn_xent  # noqa: F401
 from tapeflow.ops import rnn  # noqa: F401
+from tapeflow.ops import clip  # noqa: F401

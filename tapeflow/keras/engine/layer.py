@@ -23,6 +23,8 @@ class KerasVariable(Variable):
     """A `tf.Variable` created by `Layer.add_weight`: its `name` is the short name (`kernel`)
     and `path` the full one (`dense/kernel`), as in Keras 3."""
 
+    _name_scoped = False  # tf.name_scope does not prefix Keras 3 variable names
+
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, path=None,
                  regularizer=None, constraint=None):
         super().__init__(initial_value, trainable=trainable, name=name, dtype=dtype,
