@@ -43,8 +43,8 @@ def _repeat(x, axis, times):
 
 
 class UpSampling2D(Layer):
-    """Repeats rows and columns `size` times (interpolation 'nearest'; 'bilinear' through
-    `tf.image.resize` where it exists).
+    """Repeats rows and columns `size` times (interpolation 'nearest'), or interpolates them
+    ('bilinear', as tf.image.resize).
 
     Example:
     >>> keras.layers.UpSampling2D()(tf.ones((1, 3, 3, 2))).shape
@@ -65,20 +65,29 @@ class UpSampling2D(Layer):
         h_axis, w_axis = _spatial_axes(2, self.data_format, inputs.ndim)
         if self.interpolation == "nearest":
             return _repeat(_repeat(inputs, h_axis, self.size[0]), w_axis, self.size[1])
-        x = inputs
-        if self.data_format == "channels_first":
-            x = tf.transpose(x, (0, 2, 3, 1))
-        h, w = x.shape[1], x.shape[2]
-        x = tf.image.resize(x, (h * self.size[0], w * self.size[1]), method="bilinear")
-        if self.data_format == "channels_first":
-            x = tf.transpose(x, (0, 3, 1, 2))
-        return x
+        x = _bilinear(inputs, h_axis, self.size[0])
+        return _bilinear(x, w_axis, self.size[1])
 
     def get_config(self):
         config = super().get_config()
         config.update({"size": self.size, "data_format": self.data_format,
                        "interpolation": self.interpolation})
         return config
+
+
+def _bilinear(x, axis, times):
+    """x resized `times` times along `axis` by linear interpolation, as tf.image.resize
+    (bilinear, half-pixel centres) does it: each output is a blend of two gathered inputs."""
+    import numpy as np
+    size = x.shape[axis]
+    src = np.clip((np.arange(size * times) + 0.5) / times - 0.5, 0, size - 1)
+    low = np.floor(src).astype("int32")
+    high = np.minimum(low + 1, size - 1)
+    weight_shape = [1] * x.ndim
+    weight_shape[axis] = size * times
+    frac = tf.constant((src - low).reshape(weight_shape), x.dtype)
+    a, b = tf.gather(x, low, axis=axis), tf.gather(x, high, axis=axis)
+    return a + (b - a) * frac
 
 
 def _pairs(value, rank, name):

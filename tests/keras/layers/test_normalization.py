@@ -89,3 +89,18 @@ def test_layer_normalization_matches_keras(realtf, kwargs, shape):
     _randomize(theirs)
     check_layer(realtf, ours, theirs, x, rtol=1e-4, atol=1e-4)
     assert ours.get_config() == {**theirs.get_config(), "name": ours.name}
+
+
+def test_batch_normalization_trains_in_fit_and_updates_moving_statistics():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((64, 6, 6, 2)) * 2 + 3).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 3).astype("int32")
+    model = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(4, 3),
+                              keras.layers.BatchNormalization(momentum=0.5),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    bn = model.layers[1]
+    before = bn.moving_mean.numpy().copy()
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert not np.allclose(bn.moving_mean.numpy(), before)
+    assert [w.name for w in model.non_trainable_weights] == ["moving_mean", "moving_variance"]
