@@ -16,6 +16,7 @@ from tapeflow._core import dtypes
 from tapeflow._core.context import record, state
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
+from tapeflow.ops._op import execute
 
 
 class Untraceable(Exception):
@@ -99,6 +100,15 @@ class Graph:
 
     # -- what ops and variables call while tracing -----------------------------------------------
     def run_op(self, op, kernel, inputs, attrs):
+        if not op.stateful and not any(x._t.is_meta for x in inputs
+                                       if x._dtype is not dtypes.string):
+            # every input is a known value (a constant, a static shape): run it now, so shape
+            # arithmetic like `tf.reshape(x, [tf.shape(x)[0], -1])` stays concrete
+            saved, state.graph = state.graph, None
+            try:
+                return execute(op, kernel, inputs, attrs)
+            finally:
+                state.graph = saved
         ins = [self.slot(x) for x in inputs]
         args = [x._t if x._t.is_meta else x._t.to("meta") for x in inputs]
         try:

@@ -297,3 +297,11 @@ def test_returning_an_assigned_variable_gives_its_new_value():
         v.assign_add(2.0)
         return v
     assert f().numpy() == 3.0 and f().numpy() == 5.0
+
+
+def test_shape_arithmetic_stays_traced():
+    @tf.function
+    def f(x):
+        return tf.reshape(x, [tf.shape(x)[0], -1]) * 2.0
+    assert f(tf.ones((2, 3, 2))).shape == (2, 6)
+    assert f._eager_only is None and f.experimental_get_tracing_count() == 1
