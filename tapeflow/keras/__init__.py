@@ -9,3 +9,5 @@ from tapeflow.keras.engine.functional import Input  # noqa: F401,E402
 from tapeflow.keras.engine.layer import Layer, KerasVariable as Variable  # noqa: F401,E402
 from tapeflow.keras.engine.model import Model  # noqa: F401,E402
 from tapeflow.keras.engine.sequential import Sequential  # noqa: F401,E402
+# -- saving: .keras / .weights.h5 files, serialization (H11) ----------------------------------
+from tapeflow.keras import saving  # noqa: F401,E402

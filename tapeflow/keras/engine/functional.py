@@ -273,4 +273,5 @@ class Functional(Model):
         self.built = True
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable}
+        from tapeflow.keras.saving.model_config import functional_config
+        return functional_config(self)

@@ -100,3 +100,28 @@ class Model(Trainer, Layer):
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
+
+    # -- saving (the logic lives in tapeflow/keras/saving) ---------------------------------------
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from tapeflow.keras.saving import model_config
+        if "layers" in config and "input_layers" in config:
+            return model_config.functional_from_config(config, custom_objects, cls)
+        if "layers" in config and issubclass(cls, model_config.Sequential):
+            return model_config.sequential_from_config(config, custom_objects, cls)
+        return cls(**config)
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model as a Keras 3 `.keras` file."""
+        from tapeflow.keras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Saves the weights as a Keras 3 `.weights.h5` file."""
+        from tapeflow.keras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a `.weights.h5` or `.keras` file (all or nothing)."""
+        from tapeflow.keras.saving import saving_api
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)

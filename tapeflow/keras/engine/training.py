@@ -72,6 +72,11 @@ class Trainer:
         from tapeflow.keras import optimizers
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self._saving_compile_args = {  # what model.save writes as Keras's compile_config
+            "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+            "weighted_metrics": weighted_metrics, "run_eagerly": bool(run_eagerly),
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": False if jit_compile == "auto" else bool(jit_compile)}
         names = self._output_names_for_compile()
         self._compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None \
             else None

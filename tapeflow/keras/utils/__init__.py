@@ -3,3 +3,10 @@ from tapeflow.keras.engine.progbar import Progbar  # noqa: F401
 from tapeflow.keras.utils.file_utils import get_file, validate_file  # noqa: F401
 from tapeflow.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from tapeflow.keras.utils.random_utils import set_random_seed  # noqa: F401
+from tapeflow.keras.saving.serialization import (CustomObjectScope,  # noqa: F401,E402
+                                                 custom_object_scope,
+                                                 deserialize_keras_object,
+                                                 get_custom_objects, get_registered_name,
+                                                 get_registered_object,
+                                                 register_keras_serializable,
+                                                 serialize_keras_object)
