@@ -1,6 +1,6 @@
 """Keras's serialized form of configurable objects (`{"module", "class_name", "config",
 "registered_name"}`) and name lookup, shared by the optimizers, losses, metrics, initializers,
-activations and regularizers modules' `serialize` / `deserialize` / `get`."""
+activations, regularizers and constraints modules' `serialize` / `deserialize` / `get`."""
 import inspect
 
 
@@ -36,3 +36,20 @@ def deserialize_object(config, objects, custom_objects=None, kind="object"):
     if hasattr(cls, "from_config"):
         return cls.from_config(dict(inner))
     return cls(**inner)
+
+
+def get_object(identifier, objects, deserialize, kind, instantiate=True):
+    """What a module's `get` returns: None for None; a config dict through `deserialize`, a
+    name looked up in `objects`, anything else as given; then a class is instantiated with
+    no arguments (unless `instantiate=False`) and any other callable returned as it is."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = objects.get(identifier)
+    else:
+        obj = identifier
+    if callable(obj):
+        return obj() if instantiate and inspect.isclass(obj) else obj
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier}")

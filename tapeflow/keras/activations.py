@@ -9,7 +9,7 @@ the output's identity (checked through a weak reference) holds the last few.
 import weakref
 
 import tapeflow as tf
-from tapeflow.keras._objects import deserialize_object
+from tapeflow.keras._objects import deserialize_object, get_object
 
 _LOGITS = {}
 _LOGITS_KEPT = 64
@@ -189,12 +189,5 @@ def get(identifier):
     """An activation function from a name, a dict, a callable, or None (linear)."""
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj
-    raise ValueError(f"Could not interpret activation function identifier: {identifier}")
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "activation function",
+                      instantiate=False)

@@ -1,10 +1,8 @@
 """`keras.constraints`: projections applied to a weight after each optimizer update
 (`MaxNorm`, `MinMaxNorm`, `NonNeg`, `UnitNorm`), by name or object, with `get` /
 `serialize` / `deserialize`. Formulas are Keras 3's."""
-import inspect
-
 import tapeflow as tf
-from tapeflow.keras._objects import deserialize_object, serialize_object
+from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 
 EPSILON = 1e-7
 
@@ -108,14 +106,4 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A constraint from a name ('max_norm', 'non_neg'), a config dict, a class or a
     callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret constraint identifier: {identifier}")
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "constraint")

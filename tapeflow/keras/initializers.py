@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 import tapeflow as tf
-from tapeflow.keras._objects import deserialize_object, serialize_object
+from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 
 
 def _dtype(dtype):
@@ -331,17 +331,7 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """An initializer from a name ('glorot_uniform'), a config dict, a class, an instance or a
     callable `(shape, dtype) -> tensor`."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier)
-        obj = cls() if cls is not None else None
-    else:
-        obj = identifier
-    if isinstance(obj, type) and issubclass(obj, Initializer):
-        obj = obj()
-    if callable(obj):
-        return obj
-    raise ValueError(f"Could not interpret initializer identifier: {identifier}")
+    obj = get_object(identifier, ALL_OBJECTS_DICT, deserialize, "initializer",
+                     instantiate=False)
+    # An initializer class is instantiated; any other callable is used as it is.
+    return obj() if isinstance(obj, type) and issubclass(obj, Initializer) else obj

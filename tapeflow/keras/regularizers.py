@@ -1,13 +1,12 @@
 """`keras.regularizers`: penalties a layer adds to the loss for its weights (`L1`, `L2`,
 `L1L2`, `OrthogonalRegularizer`), by name ('l1', 'l2', 'l1_l2') or object, with `get` /
 `serialize` / `deserialize`. Formulas are Keras 3's."""
-import inspect
 import math
 
 import numpy as np
 
 import tapeflow as tf
-from tapeflow.keras._objects import deserialize_object, serialize_object
+from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 
 
 def validate_float_arg(value, name):
@@ -137,14 +136,4 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """A regularizer from a name ('l1', 'l2', 'l1_l2'), a config dict, a class or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "regularizer")

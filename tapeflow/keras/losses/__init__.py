@@ -1,8 +1,6 @@
 """`keras.losses`: loss functions and classes, and `get` / `serialize` / `deserialize`
 (strings like 'mse' or 'sparse_categorical_crossentropy' name the functions)."""
-import inspect
-
-from tapeflow.keras._objects import deserialize_object, serialize_object
+from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 from tapeflow.keras.losses.loss import Loss, Reduction, reduce_weighted_values  # noqa: F401
 from tapeflow.keras.losses.classes import (  # noqa: F401
     BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
@@ -48,14 +46,4 @@ def deserialize(name, custom_objects=None):
 def get(identifier):
     """A loss from a name ('mse', 'categorical_crossentropy', 'Huber'), a config dict, a
     class, an instance or a function."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier}")
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "loss")

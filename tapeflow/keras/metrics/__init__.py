@@ -1,8 +1,6 @@
 """`keras.metrics`: stateful metrics (their state in non-trainable variables), the metric
 functions, and `get` / `serialize` / `deserialize` ('accuracy', 'mse', 'auc', 'AUC'...)."""
-import inspect
-
-from tapeflow.keras._objects import deserialize_object, serialize_object
+from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 from tapeflow.keras.engine.naming import to_snake_case
 from tapeflow.keras.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
 from tapeflow.keras.metrics.accuracy import (  # noqa: F401
@@ -57,14 +55,4 @@ def deserialize(config, custom_objects=None):
 def get(identifier):
     """A metric from a name ('accuracy', 'mse', 'AUC'), a config dict, a class, an instance
     or a function `(y_true, y_pred) -> values`."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier}")
+    return get_object(identifier, ALL_OBJECTS_DICT, deserialize, "metric")
