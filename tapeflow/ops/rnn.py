@@ -15,6 +15,7 @@ Outputs are in processing order (reversed time for `go_backwards`), as Keras ret
 """
 import torch
 
+from tapeflow._core.tensor import convert_to_tensor
 from tapeflow.ops._op import define, execute
 
 LSTM_SEQ = define("LSTMSequence")
@@ -108,6 +109,7 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
     """All steps of a Keras LSTM (tanh, sigmoid): returns (outputs (batch, time, units) in
     processing order, last h, last c)."""
     inputs = (x, h0, c0, kernel, recurrent_kernel, bias) + (() if mask is None else (mask,))
+    inputs = tuple(convert_to_tensor(t) for t in inputs)  # variables are read (and taped)
     out = execute(LSTM_SEQ, _lstm_kernel, inputs, (bool(go_backwards),))
     return out[0], out[1], out[2]
 
@@ -197,6 +199,7 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, ma
     time, units) in processing order, last h)."""
     inputs = (x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias) + \
         (() if mask is None else (mask,))
+    inputs = tuple(convert_to_tensor(t) for t in inputs)
     out = execute(GRU_SEQ, _gru_kernel, inputs, (bool(go_backwards),))
     return out[0], out[1]
 

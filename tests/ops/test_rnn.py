@@ -63,7 +63,9 @@ def test_fused_op_equals_the_cell_loop(layer, go_backwards, masked):
             tape.watch(xt)
             outs = lay(xt, mask=mask)
             loss = sum(tf.reduce_sum(o * (i + 1.0)) for i, o in enumerate(outs))
-        results.append((outs, tape.gradient(loss, [xt] + lay.trainable_weights)))
+        grads = tape.gradient(loss, [xt] + lay.trainable_weights)
+        assert len(grads) == 4 and all(g is not None for g in grads)
+        results.append((outs, grads))
     for a, b in zip(tf.nest.flatten(results[0]), tf.nest.flatten(results[1])):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 

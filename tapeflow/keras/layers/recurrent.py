@@ -85,7 +85,7 @@ class _Cell(DropoutRNNCell, Layer):
 
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
-        return [tf.zeros(tf.stack([batch_size, s]), dtype=self._dtype) for s in sizes]
+        return [tf.zeros((batch_size, s), dtype=self._dtype) for s in sizes]
 
     def get_config(self):
         from tapeflow.keras.layers.core import _serialize

@@ -139,12 +139,13 @@ class RNN(Layer):
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
             return _as_list(fn(batch_size=batch_size))
-        return [tf.zeros(tf.stack([batch_size, d]), dtype=self._dtype)
-                for d in self.state_size]
+        return [tf.zeros((batch_size, d), dtype=self._dtype) for d in self.state_size]
 
     def _initial_state(self, sequences, initial_state):
         if initial_state is None:
-            return self.get_initial_state(tf.shape(sequences)[0])
+            batch = sequences.shape[0]
+            return self.get_initial_state(batch if batch is not None else
+                                          tf.shape(sequences)[0])
         return [tf.cast(tf.convert_to_tensor(s), self._dtype) for s in _as_list(initial_state)]
 
     def inner_loop(self, sequences, initial_state, mask, training=False):

@@ -53,6 +53,7 @@ def check_rnn(realtf, ours, theirs, x=X, mask=None, initial_state=None, atol=2e-
     assert len(y) == len(ty)
     for a, b in zip(y, ty):
         assert_same(a, b, rtol=1e-4, atol=atol)
+    assert all(t is not None for t in g) and all(t is not None for t in tg)
     for a, b in zip(g, tg):
         assert_same(a, b, rtol=1e-4, atol=atol)
 
