@@ -1,10 +1,10 @@
 """`keras.optimizers.Adagrad`: per-parameter learning rates from accumulated squared
 gradients."""
-from tapeflow.keras.optimizers.optimizer import Optimizer
+from tapeflow.keras.optimizers.optimizer import FusedOptimizer
 from tapeflow.ops import training
 
 
-class Adagrad(Optimizer):
+class Adagrad(FusedOptimizer):
     """Adagrad: `acc += g^2`, `w -= learning_rate * g / sqrt(acc + epsilon)`.
 
     Args:
@@ -16,8 +16,6 @@ class Adagrad(Optimizer):
     Example:
     >>> opt = keras.optimizers.Adagrad(learning_rate=0.01)
     """
-
-    _fused = True
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-07,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -47,13 +45,6 @@ class Adagrad(Optimizer):
         acc = [self._accumulators[i] for i in self._indices_of(variables)]
         training.apply_adagrad(self._iterations, lr, variables, grads, acc, self.epsilon,
                                decay, count)
-
-    def update_step(self, gradient, variable, learning_rate):
-        """Updates one variable (and its accumulator) from its gradient."""
-        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
-                           count=False)
-
-    _builtin_update_step = update_step
 
     def get_config(self):
         config = super().get_config()

@@ -1,9 +1,9 @@
 """`keras.optimizers.Adam` and `AdamW` (Adam with decoupled weight decay)."""
-from tapeflow.keras.optimizers.optimizer import Optimizer
+from tapeflow.keras.optimizers.optimizer import FusedOptimizer
 from tapeflow.ops import training
 
 
-class Adam(Optimizer):
+class Adam(FusedOptimizer):
     """Adam: adaptive estimates of first- and second-order moments (Kingma & Ba, 2014).
 
     Args:
@@ -18,8 +18,6 @@ class Adam(Optimizer):
     Example:
     >>> opt = keras.optimizers.Adam(learning_rate=1e-3)
     """
-
-    _fused = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
                  amsgrad=False, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -55,13 +53,6 @@ class Adam(Optimizer):
         vhats = [self._velocity_hats[i] for i in idx] if self.amsgrad else ()
         training.apply_adam(self._iterations, lr, variables, grads, ms, vs, vhats,
                             self.beta_1, self.beta_2, self.epsilon, self.amsgrad, decay, count)
-
-    def update_step(self, gradient, variable, learning_rate):
-        """Updates one variable (and its moments) from its gradient."""
-        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
-                           count=False)
-
-    _builtin_update_step = update_step
 
     def get_config(self):
         config = super().get_config()

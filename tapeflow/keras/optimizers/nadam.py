@@ -1,11 +1,11 @@
 """`keras.optimizers.Nadam`: Adam with Nesterov momentum (Dozat, 2015)."""
 import numpy as np
 
-from tapeflow.keras.optimizers.optimizer import Optimizer
+from tapeflow.keras.optimizers.optimizer import FusedOptimizer
 from tapeflow.ops import training
 
 
-class Nadam(Optimizer):
+class Nadam(FusedOptimizer):
     """Nadam: Adam with Nesterov momentum and Keras's momentum schedule
     (`u_t = beta_1 * (1 - 0.5 * 0.96 ** t)`).
 
@@ -19,8 +19,6 @@ class Nadam(Optimizer):
     Example:
     >>> opt = keras.optimizers.Nadam(learning_rate=0.002)
     """
-
-    _fused = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07,
                  weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
@@ -53,13 +51,6 @@ class Nadam(Optimizer):
         vs = [self._velocities[i] for i in idx]
         training.apply_nadam(self._iterations, lr, self._u_product, variables, grads, ms, vs,
                              self.beta_1, self.beta_2, self.epsilon, decay, count)
-
-    def update_step(self, gradient, variable, learning_rate):
-        """Updates one variable (and its moments) from its gradient."""
-        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
-                           count=False)
-
-    _builtin_update_step = update_step
 
     def get_config(self):
         config = super().get_config()

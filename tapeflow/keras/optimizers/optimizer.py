@@ -49,9 +49,6 @@ class Optimizer:
     >>> opt.apply_gradients([(tf.constant(1.0), var)])
     """
 
-    _fused = False  # built-ins: `_fused_update` runs while `update_step` is not overridden
-    _builtin_update_step = None
-
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, use_ema=False, ema_momentum=0.99,
                  ema_overwrite_frequency=None, loss_scale_factor=None,
@@ -307,7 +304,7 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         if self.use_ema:
             ema_step = self._iterations.value()
-        if self._fused and type(self).update_step is type(self)._builtin_update_step:
+        if type(self).update_step is FusedOptimizer.update_step:
             # One op updates all variables, applies weight decay and counts the step.
             self._fused_update(grads, trainable_variables, self._learning_rate_tensor(),
                                self._decay_for(trainable_variables))
@@ -439,6 +436,19 @@ class Optimizer:
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} object at {hex(id(self))}>"
+
+
+class FusedOptimizer(Optimizer):
+    """The base of the built-in optimizers whose whole step is one op from
+    `tapeflow.ops.training`: they implement `_fused_update(grads, variables, lr, decay,
+    count)`, which `apply_gradients` runs for all variables at once as long as a subclass
+    does not override `update_step` (one that does gets the per-variable loop)."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Updates one variable (and its slot variables) from its gradient; the step is not
+        counted."""
+        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
+                           count=False)
 
 
 def clip_by_norm(t, clip_norm):

@@ -1,9 +1,9 @@
 """`keras.optimizers.RMSprop`: divide the gradient by a running RMS of its recent values."""
-from tapeflow.keras.optimizers.optimizer import Optimizer
+from tapeflow.keras.optimizers.optimizer import FusedOptimizer
 from tapeflow.ops import training
 
 
-class RMSprop(Optimizer):
+class RMSprop(FusedOptimizer):
     """RMSprop: keeps a moving average of the squared gradients and divides the gradient by
     its root (`epsilon` is added inside the square root, as Keras does).
 
@@ -19,8 +19,6 @@ class RMSprop(Optimizer):
     Example:
     >>> opt = keras.optimizers.RMSprop(learning_rate=0.001)
     """
-
-    _fused = True
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-07,
                  centered=False, weight_decay=None, clipnorm=None, clipvalue=None,
@@ -60,13 +58,6 @@ class RMSprop(Optimizer):
         avg = [self._average_gradients[i] for i in idx] if self.centered else ()
         training.apply_rmsprop(self._iterations, lr, variables, grads, vel, mom, avg, self.rho,
                                self.momentum, self.epsilon, self.centered, decay, count)
-
-    def update_step(self, gradient, variable, learning_rate):
-        """Updates one variable (and its slots) from its gradient."""
-        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
-                           count=False)
-
-    _builtin_update_step = update_step
 
     def get_config(self):
         config = super().get_config()

@@ -1,9 +1,9 @@
 """`keras.optimizers.SGD`: gradient descent with optional (Nesterov) momentum."""
-from tapeflow.keras.optimizers.optimizer import Optimizer
+from tapeflow.keras.optimizers.optimizer import FusedOptimizer
 from tapeflow.ops import training
 
 
-class SGD(Optimizer):
+class SGD(FusedOptimizer):
     """Gradient descent (with momentum).
 
     With `momentum` 0: `w = w - learning_rate * g`. Otherwise
@@ -19,8 +19,6 @@ class SGD(Optimizer):
     Example:
     >>> opt = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
     """
-
-    _fused = True
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
                  clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
@@ -56,13 +54,6 @@ class SGD(Optimizer):
             moms = [self.momentums[i] for i in self._indices_of(variables)]
         training.apply_sgd(self._iterations, lr, variables, grads, moms, self.momentum,
                            self.nesterov, decay, count)
-
-    def update_step(self, gradient, variable, learning_rate):
-        """Updates one variable (and its momentum) from its gradient."""
-        self._fused_update([gradient], [variable], self._as_lr(learning_rate), (None,),
-                           count=False)
-
-    _builtin_update_step = update_step
 
     def get_config(self):
         config = super().get_config()
