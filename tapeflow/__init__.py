@@ -71,6 +71,8 @@ from tapeflow.autodiff import (GradientTape, UnconnectedGradients, custom_gradie
 
 # -- keras (tapeflow/keras/) ------------------------------------------------------------------
 from tapeflow import keras  # noqa: E402,F401
+# -- tf.train: checkpoints (tapeflow/train/, H11) ---------------------------------------
+from tapeflow import train  # noqa: E402,F401
 
 # -- tf.Module, tf.name_scope (tapeflow/_core/module.py) and norm clipping (tapeflow/ops/clip.py)
 from tapeflow._core.module import Module, name_scope  # noqa: F401,E402

@@ -1,0 +1,9 @@
+"""`tf.train`: checkpoints for custom training loops. This file only re-exports."""
+from tapeflow.train.checkpoint import (Checkpoint, CheckpointLoadStatus,  # noqa: F401
+                                       read_checkpoint)
+from tapeflow.train.checkpoint_management import (CheckpointManager,  # noqa: F401
+                                                  CheckpointState, checkpoint_exists,
+                                                  get_checkpoint_state, latest_checkpoint,
+                                                  update_checkpoint_state)
+from tapeflow.train.checkpoint_utils import (list_variables, load_checkpoint,  # noqa: F401
+                                            load_variable)
