@@ -34,14 +34,30 @@ class LossFunctionWrapper(Loss):
         return f"<LossFunctionWrapper({self.fn}, kwargs={self._fn_kwargs})>"
 
 
+class _LossClass(LossFunctionWrapper):
+    """A built-in loss class: its config is `Loss`'s plus the arguments named in `_config`
+    (those Keras lists: Huber's `delta`, for one, is left out), kept as attributes too."""
+
+    _config = ()
+
+    def __init__(self, fn, reduction, name, dtype, **kwargs):
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        for arg in self._config:
+            setattr(self, arg, kwargs[arg])
+
+    def get_config(self):
+        config = Loss.get_config(self)
+        config.update({arg: getattr(self, arg) for arg in self._config})
+        return config
+
+
 def _simple(cls_name, fn, default_name, doc):
     """A loss class with no arguments beyond reduction, name and dtype."""
     def __init__(self, reduction="sum_over_batch_size", name=default_name, dtype=None):
-        LossFunctionWrapper.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
+        _LossClass.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
 
-    return type(cls_name, (LossFunctionWrapper,), {
-        "__init__": __init__, "get_config": Loss.get_config, "__doc__": doc,
-        "__module__": __name__})
+    return type(cls_name, (_LossClass,), {"__init__": __init__, "__doc__": doc,
+                                          "__module__": __name__})
 
 
 MeanSquaredError = _simple("MeanSquaredError", F.mean_squared_error, "mean_squared_error",
@@ -65,7 +81,7 @@ KLDivergence = _simple("KLDivergence", F.kl_divergence, "kl_divergence",
 Poisson = _simple("Poisson", F.poisson, "poisson", "Poisson loss.")
 
 
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(_LossClass):
     """Minus the cosine similarity between labels and predictions along `axis`."""
 
     def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
@@ -73,11 +89,8 @@ class CosineSimilarity(LossFunctionWrapper):
         super().__init__(F.cosine_similarity, name=name, reduction=reduction, dtype=dtype,
                          axis=axis)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class Huber(LossFunctionWrapper):
+class Huber(_LossClass):
     """Huber loss: quadratic for errors within `delta`, linear beyond.
 
     Example:
@@ -88,11 +101,8 @@ class Huber(LossFunctionWrapper):
                  dtype=None):
         super().__init__(F.huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
 
-    def get_config(self):
-        return Loss.get_config(self)
 
-
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_LossClass):
     """Crossentropy for binary (0/1) labels.
 
     Args:
@@ -104,22 +114,15 @@ class BinaryCrossentropy(LossFunctionWrapper):
     >>> keras.losses.BinaryCrossentropy(from_logits=True)([0., 1.], [-1.0, 2.0])
     """
 
+    _config = ("from_logits", "label_smoothing", "axis")
+
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
         super().__init__(F.binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits,
-                       "label_smoothing": self.label_smoothing, "axis": self.axis})
-        return config
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_LossClass):
     """Crossentropy for one-hot labels.
 
     Args:
@@ -131,23 +134,16 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     >>> keras.losses.CategoricalCrossentropy()([[0., 1.]], [[0.3, 0.7]])
     """
 
+    _config = ("from_logits", "label_smoothing", "axis")
+
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
         super().__init__(F.categorical_crossentropy, name=name, reduction=reduction,
                          dtype=dtype, from_logits=from_logits, label_smoothing=label_smoothing,
                          axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits,
-                       "label_smoothing": self.label_smoothing, "axis": self.axis})
-        return config
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(_LossClass):
     """Crossentropy for integer class labels.
 
     Args:
@@ -160,13 +156,13 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     ...                                                                          0.1]])
     """
 
+    _config = ("from_logits", "ignore_class")
+
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
                  axis=-1, name="sparse_categorical_crossentropy", dtype=None):
         super().__init__(F.sparse_categorical_crossentropy, name=name, reduction=reduction,
                          dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
                          axis=axis)
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
 
     def _call_with_mask(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -174,15 +170,13 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return F._sparse_with_mask(y_true, y_pred, kw["from_logits"], kw["ignore_class"],
                                    kw["axis"])
 
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "ignore_class": self.ignore_class})
-        return config
 
-
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class BinaryFocalCrossentropy(_LossClass):
     """Focal loss for binary labels: crossentropy down-weighted on easy examples by
     `(1 - p_t) ** gamma`, optionally balanced by `alpha`."""
+
+    _config = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha",
+               "gamma")
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
@@ -191,24 +185,12 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
                          dtype=dtype, apply_class_balancing=apply_class_balancing, alpha=alpha,
                          gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
                          axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits,
-                       "label_smoothing": self.label_smoothing, "axis": self.axis,
-                       "apply_class_balancing": self.apply_class_balancing,
-                       "alpha": self.alpha, "gamma": self.gamma})
-        return config
 
 
-class CategoricalFocalCrossentropy(LossFunctionWrapper):
+class CategoricalFocalCrossentropy(_LossClass):
     """Focal loss for one-hot labels: crossentropy scaled by `alpha * (1 - p) ** gamma`."""
+
+    _config = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_focal_crossentropy",
@@ -216,15 +198,3 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         super().__init__(F.categorical_focal_crossentropy, name=name, reduction=reduction,
                          dtype=dtype, alpha=alpha, gamma=gamma, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.alpha = alpha
-        self.gamma = gamma
-
-    def get_config(self):
-        config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits,
-                       "label_smoothing": self.label_smoothing, "axis": self.axis,
-                       "alpha": self.alpha, "gamma": self.gamma})
-        return config
