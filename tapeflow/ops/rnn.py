@@ -45,21 +45,24 @@ def _lstm_kernel(x, h0, c0, w, u, b, *rest):
     gates = torch.empty_like(xw)
     hs = x.new_empty((steps, n, units))
     cs = x.new_empty((steps, n, units))
+    tmp = x.new_empty((n, units))
     h, c = h0, c0
     u2, u3 = 2 * units, 3 * units
     for k in range(steps):
-        z = torch.addmm(xw[k], h, u)
         g = gates[k]
-        torch.sigmoid(z, out=g)
-        torch.tanh(z[:, u2:u3], out=g[:, u2:u3])
-        c_new = torch.addcmul(g[:, :units] * g[:, u2:u3], g[:, units:u2], c)
-        h_new = g[:, u3:] * torch.tanh(c_new)
+        torch.addmm(xw[k], h, u, out=g)
+        g[:, :u2].sigmoid_()
+        g[:, u2:u3].tanh_()
+        g[:, u3:].sigmoid_()
+        c_new, h_new = cs[k], hs[k]
+        torch.mul(g[:, :units], g[:, u2:u3], out=c_new)
+        c_new.addcmul_(g[:, units:u2], c)
+        torch.tanh(c_new, out=tmp)
+        torch.mul(g[:, u3:], tmp, out=h_new)
         if mask is not None:
             m = mask[k]
-            c_new = torch.lerp(c, c_new, m)
-            h_new = torch.lerp(h, h_new, m)
-        hs[k] = h_new
-        cs[k] = c_new
+            c_new.copy_(torch.lerp(c, c_new, m))
+            h_new.copy_(torch.lerp(h, h_new, m))
         h, c = h_new, c_new
     return hs.transpose(0, 1), h, c, gates, cs
 
@@ -67,32 +70,34 @@ def _lstm_kernel(x, h0, c0, w, u, b, *rest):
 def _lstm_grad_kernel(x, h0, c0, w, u, gates, cs, hs, dhs, dh_last, dc_last, *rest):
     go_backwards = rest[-1]
     mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
-    steps = x.shape[1]
+    steps, n = x.shape[1], x.shape[0]
     units = h0.shape[1]
-    u2, u3 = 2 * units, 3 * units
+    u3 = 3 * units
     hs = hs.transpose(0, 1)
     dhs = dhs.transpose(0, 1)
+    # Everything that does not depend on the recurrence, for all steps at once. A masked step
+    # keeps its state; its (zeroed) gradients make the values used here irrelevant.
+    i, f, gg, o = gates.split(units, dim=-1)
+    c_prev = torch.cat([c0.unsqueeze(0), cs[:-1]], 0)
+    tc = torch.tanh(cs) if mask is None else torch.tanh(torch.addcmul(i * gg, f, c_prev))
+    o_dtc = o * (1 - tc * tc)                                        # dc += dh * o_dtc
+    from_dc = torch.stack([gg * i * (1 - i), c_prev * f * (1 - f), i * (1 - gg * gg)], 2)
+    from_dh = tc * o * (1 - o)                                       # (T, B, u)
     dz = torch.empty_like(gates)
+    dz3 = dz[..., :u3].view(steps, n, 3, units)
     ut = u.t()
     dh, dc = dh_last, dc_last
     for k in range(steps - 1, -1, -1):
         dh = dh + dhs[k]
-        c_prev = cs[k - 1] if k else c0
-        g = gates[k]
-        i, f, gg, o = g[:, :units], g[:, units:u2], g[:, u2:u3], g[:, u3:]
         if mask is not None:
             m = mask[k]
             dh_keep, dc_keep = dh * (1 - m), dc * (1 - m)
             dh, dc = dh * m, dc * m
-        tc = torch.tanh(torch.addcmul(i * gg, f, c_prev))  # tanh of the unmasked new cell
-        d = dz[k]
-        torch.mul(dh * tc, o * (1 - o), out=d[:, u3:])
-        dc = dc + dh * o * (1 - tc * tc)
-        torch.mul(dc * gg, i * (1 - i), out=d[:, :units])
-        torch.mul(dc * c_prev, f * (1 - f), out=d[:, units:u2])
-        torch.mul(dc * i, 1 - gg * gg, out=d[:, u2:u3])
-        dc = dc * f
-        dh = torch.matmul(d, ut)
+        torch.mul(dh, from_dh[k], out=dz[k, :, u3:])
+        dc = torch.addcmul(dc, dh, o_dtc[k])
+        torch.mul(dc.unsqueeze(1), from_dc[k], out=dz3[k])
+        dc = dc * f[k]
+        dh = torch.mm(dz[k], ut)
         if mask is not None:
             dh, dc = dh + dh_keep, dc + dc_keep
     h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]], 0)                 # (T, B, u)
