@@ -28,6 +28,9 @@ SUM_TYPES = (_d.float32, _d.float64, _d.int32, _d.uint8, _d.int16, _d.int8, _d.c
 MAX_TYPES = (_d.float32, _d.float64, _d.int32, _d.uint8, _d.int16, _d.int8, _d.int64,
              _d.bfloat16, _d.uint16, _d.float16, _d.uint32, _d.uint64)
 _ARG_TYPES = MAX_TYPES + (_d.bool,)
+# Sets for the membership tests on the hot path (a tuple compares with DType.__eq__ in Python).
+_SUM_SET, _MAX_SET, _ARG_SET = frozenset(SUM_TYPES), frozenset(MAX_TYPES), frozenset(_ARG_TYPES)
+_BOOL_SET = frozenset((_d.bool,))
 _ARG_OUTPUT_TYPES = {"ArgMax": (_d.int16, _d.uint16, _d.int32, _d.int64),
                      "ArgMin": (_d.int32, _d.int64)}
 
@@ -83,10 +86,10 @@ def _size(shape, axes):
     return n
 
 
-def _reduce(op, kernel, allowed, input_tensor, axis, keepdims):
+def _reduce(op, kernel, allowed, allowed_set, input_tensor, axis, keepdims):
     """Validates and runs a reduction kernel `kernel(t, axes, keepdims)`."""
     x = _input(input_tensor)
-    if x._dtype not in allowed:
+    if x._dtype not in allowed_set:
         check_dtype(x, allowed, op)
     axes = reduction_axes(x, axis, op)
     if not axes:
@@ -99,7 +102,7 @@ def _reduce(op, kernel, allowed, input_tensor, axis, keepdims):
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
     """Sum of elements across `axis` (all axes when None)."""
     x = _input(input_tensor)
-    if x._dtype not in SUM_TYPES:
+    if x._dtype not in _SUM_SET:
         check_dtype(x, SUM_TYPES, SUM)
     axes = reduction_axes(x, axis, SUM)
     if not axes:
@@ -127,7 +130,7 @@ def _mean_kernel(t, axes, keepdims):
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
     """Mean of elements across `axis`; integer tensors give the truncated integer mean."""
-    return _reduce(MEAN, _mean_kernel, SUM_TYPES, input_tensor, axis, keepdims)
+    return _reduce(MEAN, _mean_kernel, SUM_TYPES, _SUM_SET, input_tensor, axis, keepdims)
 
 
 @MEAN.gradient
@@ -170,12 +173,12 @@ def _tie_weights_kernel(x, y, axes, keepdims):
 
 def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
     """Maximum of elements across `axis` (NaN propagates; empty axes give -inf or int min)."""
-    return _reduce(MAX, _max_kernel, MAX_TYPES, input_tensor, axis, keepdims)
+    return _reduce(MAX, _max_kernel, MAX_TYPES, _MAX_SET, input_tensor, axis, keepdims)
 
 
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
     """Minimum of elements across `axis` (NaN propagates; empty axes give inf or int max)."""
-    return _reduce(MIN, _min_kernel, MAX_TYPES, input_tensor, axis, keepdims)
+    return _reduce(MIN, _min_kernel, MAX_TYPES, _MAX_SET, input_tensor, axis, keepdims)
 
 
 def _extreme_grad(node, grad):
@@ -201,7 +204,7 @@ def _prod_kernel(t, axis, keepdims):
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     """Product of elements across `axis`."""
     x = _input(input_tensor)
-    if x._dtype not in SUM_TYPES:
+    if x._dtype not in _SUM_SET:
         check_dtype(x, SUM_TYPES, PROD)
     axes = reduction_axes(x, axis, PROD)
     keepdims = bool(keepdims)
@@ -250,7 +253,7 @@ def _logical(op, kernel, input_tensor, axis, keepdims):
     if x._dtype is not _d.bool:
         raise error(f"cannot compute {op.name} as input #0(zero-based) was expected to be a "
                     f"bool tensor but is a {tf_type_name(x._dtype)} tensor", op)
-    return _reduce(op, kernel, (_d.bool,), x, axis, keepdims)
+    return _reduce(op, kernel, (_d.bool,), _BOOL_SET, x, axis, keepdims)
 
 
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
@@ -282,7 +285,7 @@ def _norm_kernel(t, axes, keepdims):
 def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
     """sqrt(sum(x**2)) across `axis`, in x's dtype (integers truncate, as in TF)."""
     x = _input(input_tensor)
-    if x._dtype not in SUM_TYPES:
+    if x._dtype not in _SUM_SET:
         check_dtype(x, SUM_TYPES, EUCLIDEAN_NORM)
     axes = reduction_axes(x, axis, EUCLIDEAN_NORM)  # no axes still means |x|
     return execute(EUCLIDEAN_NORM, _norm_kernel, (x,), (axes, bool(keepdims)))
@@ -379,7 +382,7 @@ _argmin_kernel = _arg_kernel(torch.argmin, float("inf"))
 
 def _arg(op, kernel, x, axis, output_type):
     x = _input(x)
-    if x._dtype not in _ARG_TYPES:
+    if x._dtype not in _ARG_SET:
         check_dtype(x, _ARG_TYPES, op)
     output_type = _d.as_dtype(output_type)
     allowed = _ARG_OUTPUT_TYPES[op.name]
@@ -449,7 +452,7 @@ _cumprod_kernel = _scan_kernel(torch.cumprod, 1)
 
 def _scan(op, kernel, x, axis, exclusive, reverse):
     x = _input(x)
-    if x._dtype not in SUM_TYPES:
+    if x._dtype not in _SUM_SET:
         check_dtype(x, SUM_TYPES, op)
     for arg, value in (("exclusive", exclusive), ("reverse", reverse)):
         if not isinstance(value, (bool, np.bool_)):

@@ -26,6 +26,8 @@ _TOPK_TYPES = (_d.float32, _d.float64, _d.int32, _d.uint8, _d.int16, _d.int8, _d
 _NEG_TYPES = (_d.bfloat16, _d.float16, _d.float32, _d.float64, _d.int8, _d.int16, _d.int32,
               _d.int64, _d.complex64, _d.complex128)
 
+_TOPK_SET, _NEG_SET = frozenset(_TOPK_TYPES), frozenset(_NEG_TYPES)
+
 TopKV2 = collections.namedtuple("TopKV2", ["values", "indices"])
 Unique = collections.namedtuple("Unique", ["y", "idx"])
 UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
@@ -107,9 +109,9 @@ def _sorted(values, axis, direction, index_dtype):
             None, None, f"{{{{function_node __wrapped__StridedSlice_device_"
             f"{device_name(current_device())}}}}} slice index {shown} of dimension 0 out of "
             "bounds. [Op:StridedSlice] name: strided_slice/")
-    if not descending and x._dtype not in _NEG_TYPES and not x._dtype.is_unsigned:
+    if not descending and x._dtype not in _NEG_SET and not x._dtype.is_unsigned:
         check_dtype(x, _NEG_TYPES, NEG)  # TF negates to sort ascending
-    if x._dtype not in _TOPK_TYPES:
+    if x._dtype not in _TOPK_SET:
         check_dtype(x, _TOPK_TYPES, TOPK)
     return execute(TOPK, _sort_kernel, (x,), (axis % ndim, descending, None, index_dtype))
 
@@ -131,7 +133,7 @@ def top_k(input, k=1, sorted=True, index_type=_d.int32, name=None):  # noqa: A00
     Ties keep their input order. `sorted=False` returns them sorted too (TF leaves the order
     unspecified)."""
     x = _input(input)
-    if x._dtype not in _TOPK_TYPES:
+    if x._dtype not in _TOPK_SET:
         check_dtype(x, _TOPK_TYPES, TOPK)
     index_type = _d.as_dtype(index_type)
     if index_type not in (_d.int16, _d.int32, _d.int64):
