@@ -3,8 +3,9 @@ log_softmax, bias_add and l2_loss. The cross-entropies live in nn_xent.py, compo
 other ops (l2_normalize, moments, dropout) in nn_impl.py.
 
 Each activation is one torch kernel. Where TensorFlow has a `*Grad` op (ReluGrad, EluGrad...),
-so do we: the gradient is then one fused torch backward kernel, and the `*Grad` op has its
-own gradient (as in TF's nn_grad.py) so that nested tapes give second derivatives.
+so do we (`_grad_op` defines it beside its activation): the gradient is then one fused torch
+backward kernel, and the `*Grad` op has its own gradient (as in TF's nn_grad.py) so that
+nested tapes give second derivatives.
 """
 import numpy as np
 import torch
@@ -37,16 +38,48 @@ def _unary(op, kernel, x, allowed, attrs=(), signature="features:T -> activation
     return execute(op, kernel, (x,), attrs)
 
 
-def _zeros_not_needed(node):
-    """The second-input gradient of a piecewise-linear `*Grad` op: zeros, as TF returns (or
-    nothing, when this walk does not need it)."""
-    return None if 1 in node.skip_input_indices else zeros_like(node.inputs[1])
+def _grad_op(op, kernel, of_output):
+    """Defines TF's `<Op>Grad` op for the activation `op`, one fused torch backward kernel
+    `kernel(gradients, y, *attrs)` where `y` is the activation's output (`of_output`) or its
+    features, and makes it `op`'s gradient. Returns the `*Grad` op and the function
+    `(gradients, y, *attrs)` that runs it; the `*Grad` op's own gradient is set apart."""
+    grad_op = define(op.name + "Grad")
+
+    def run(gradients, y, *attrs):
+        return execute(grad_op, kernel, (gradients, y), attrs)
+
+    @op.gradient
+    def _(node, grad):
+        return run(grad, node.outputs[0] if of_output else node.inputs[0], *node.attrs)
+
+    return grad_op, run
+
+
+def _piecewise_linear_second_order(grad_op, run):
+    """The gradient of a piecewise-linear activation's `*Grad` op: the op itself applied to
+    `grad` (it is linear in its gradients), and zeros for `y`, as TF returns (or nothing, when
+    this walk does not need it)."""
+    @grad_op.gradient
+    def _(node, grad):
+        y = node.inputs[1]
+        dy = None if 1 in node.skip_input_indices else zeros_like(y)
+        return run(grad, y, *node.attrs), dy
+
+
+def _elu_like_second_order(grad_op, run):
+    """The gradient of EluGrad and SeluGrad, `g * (y + c)` on y < 0 (`g * s` elsewhere): the
+    op itself applied to `grad`, and for `y`, `grad * g` where y < 0 (relu_grad of -y keeps
+    exactly y < 0)."""
+    @grad_op.gradient
+    def _(node, grad):
+        g, y = node.inputs
+        dy = None if 1 in node.skip_input_indices else relu_grad(multiply(grad, g), negative(y))
+        return run(grad, y), dy
 
 
 # -- relu family -----------------------------------------------------------------------------
 
 RELU = define("Relu")
-RELU_GRAD = define("ReluGrad")
 
 
 def relu(features, name=None):
@@ -57,27 +90,15 @@ def relu(features, name=None):
     return execute(RELU, torch.relu, (x,))
 
 
-def _relu_grad_kernel(g, y):
+def _relu_grad_kernel(g, y):  # `g` where `y > 0`, else 0
     return _aten.threshold_backward(g, y, 0)
 
 
-def relu_grad(gradients, features):
-    """`gradients` where `features > 0`, else 0 (TF's ReluGrad)."""
-    return execute(RELU_GRAD, _relu_grad_kernel, (gradients, features))
-
-
-@RELU.gradient
-def _(node, grad):
-    return relu_grad(grad, node.outputs[0])
-
-
-@RELU_GRAD.gradient
-def _(node, grad):
-    return relu_grad(grad, node.inputs[1]), _zeros_not_needed(node)
+RELU_GRAD, relu_grad = _grad_op(RELU, _relu_grad_kernel, of_output=True)
+_piecewise_linear_second_order(RELU_GRAD, relu_grad)
 
 
 RELU6 = define("Relu6")
-RELU6_GRAD = define("Relu6Grad")
 
 
 def _relu6_kernel(x):
@@ -93,22 +114,11 @@ def _relu6_grad_kernel(g, y):
     return _aten.hardtanh_backward(g, y, 0.0, 6.0)
 
 
-def relu6_grad(gradients, features):
-    return execute(RELU6_GRAD, _relu6_grad_kernel, (gradients, features))
-
-
-@RELU6.gradient
-def _(node, grad):
-    return relu6_grad(grad, node.outputs[0])
-
-
-@RELU6_GRAD.gradient
-def _(node, grad):
-    return relu6_grad(grad, node.inputs[1]), _zeros_not_needed(node)
+RELU6_GRAD, relu6_grad = _grad_op(RELU6, _relu6_grad_kernel, of_output=True)
+_piecewise_linear_second_order(RELU6_GRAD, relu6_grad)
 
 
 LEAKY_RELU = define("LeakyRelu")
-LEAKY_RELU_GRAD = define("LeakyReluGrad")
 
 
 def _leaky_relu_kernel(x, alpha):
@@ -130,28 +140,16 @@ def _leaky_relu_grad_kernel(g, x, alpha):
     return torch.where(x > 0, g, g * alpha)
 
 
-def leaky_relu_grad(gradients, features, alpha):
-    return execute(LEAKY_RELU_GRAD, _leaky_relu_grad_kernel, (gradients, features), (alpha,))
-
-
-@LEAKY_RELU.gradient
-def _(node, grad):
-    return leaky_relu_grad(grad, node.inputs[0], node.attrs[0])
-
-
-@LEAKY_RELU_GRAD.gradient
-def _(node, grad):
-    x = node.inputs[1]
-    return leaky_relu_grad(grad, x, node.attrs[0]), _zeros_not_needed(node)
+LEAKY_RELU_GRAD, leaky_relu_grad = _grad_op(LEAKY_RELU, _leaky_relu_grad_kernel,
+                                            of_output=False)
+_piecewise_linear_second_order(LEAKY_RELU_GRAD, leaky_relu_grad)
 
 
 # elu and selu: y <= 0 gives d/dx = scale * (y + alpha * scale) with TF's constants.
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
 ELU = define("Elu")
-ELU_GRAD = define("EluGrad")
 SELU = define("Selu")
-SELU_GRAD = define("SeluGrad")
 
 
 def _elu_kernel(x):
@@ -167,21 +165,8 @@ def _elu_grad_kernel(g, y):
     return _aten.elu_backward(g, 1.0, 1.0, 1.0, True, y)
 
 
-def elu_grad(gradients, outputs):
-    return execute(ELU_GRAD, _elu_grad_kernel, (gradients, outputs))
-
-
-@ELU.gradient
-def _(node, grad):
-    return elu_grad(grad, node.outputs[0])
-
-
-@ELU_GRAD.gradient
-def _(node, grad):
-    g, y = node.inputs
-    # d/dy of g * (y + 1) on y < 0 is g; relu_grad(., -y) keeps exactly y < 0.
-    dy = None if 1 in node.skip_input_indices else relu_grad(multiply(grad, g), negative(y))
-    return elu_grad(grad, y), dy
+ELU_GRAD, elu_grad = _grad_op(ELU, _elu_grad_kernel, of_output=True)
+_elu_like_second_order(ELU_GRAD, elu_grad)
 
 
 def selu(features, name=None):
@@ -194,24 +179,11 @@ def _selu_grad_kernel(g, y):
     return torch.where(y < 0, g * (y + _SELU_ALPHA * _SELU_SCALE), g * _SELU_SCALE)
 
 
-def selu_grad(gradients, outputs):
-    return execute(SELU_GRAD, _selu_grad_kernel, (gradients, outputs))
-
-
-@SELU.gradient
-def _(node, grad):
-    return selu_grad(grad, node.outputs[0])
-
-
-@SELU_GRAD.gradient
-def _(node, grad):
-    g, y = node.inputs
-    dy = None if 1 in node.skip_input_indices else relu_grad(multiply(grad, g), negative(y))
-    return selu_grad(grad, y), dy
+SELU_GRAD, selu_grad = _grad_op(SELU, _selu_grad_kernel, of_output=True)
+_elu_like_second_order(SELU_GRAD, selu_grad)
 
 
 SOFTPLUS = define("Softplus")
-SOFTPLUS_GRAD = define("SoftplusGrad")
 
 
 def _softplus_kernel(x):
@@ -223,18 +195,11 @@ def softplus(features, name=None):
     return _unary(SOFTPLUS, _softplus_kernel, features, FLOATS)
 
 
-def _softplus_grad_kernel(g, x):
+def _softplus_grad_kernel(g, x):  # g * sigmoid(x)
     return _aten.softplus_backward(g, x, 1, 20)
 
 
-def softplus_grad(gradients, features):
-    """`gradients * sigmoid(features)` (TF's SoftplusGrad)."""
-    return execute(SOFTPLUS_GRAD, _softplus_grad_kernel, (gradients, features))
-
-
-@SOFTPLUS.gradient
-def _(node, grad):
-    return softplus_grad(grad, node.inputs[0])
+SOFTPLUS_GRAD, softplus_grad = _grad_op(SOFTPLUS, _softplus_grad_kernel, of_output=False)
 
 
 @SOFTPLUS_GRAD.gradient
@@ -247,7 +212,6 @@ def _(node, grad):
 
 
 SOFTSIGN = define("Softsign")
-SOFTSIGN_GRAD = define("SoftsignGrad")
 
 
 def _softsign_kernel(x):
@@ -263,13 +227,7 @@ def _softsign_grad_kernel(g, x):
     return g / (1 + x.abs()).square()
 
 
-def softsign_grad(gradients, features):
-    return execute(SOFTSIGN_GRAD, _softsign_grad_kernel, (gradients, features))
-
-
-@SOFTSIGN.gradient
-def _(node, grad):
-    return softsign_grad(grad, node.inputs[0])
+SOFTSIGN_GRAD, softsign_grad = _grad_op(SOFTSIGN, _softsign_grad_kernel, of_output=False)
 
 
 @SOFTSIGN_GRAD.gradient
