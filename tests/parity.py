@@ -36,6 +36,15 @@ def outcome(fn):
         return "error", type(e).__name__
 
 
+def error_of(fn):
+    """(exception class name, message) for what calling fn raises, or None if it returns."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - we compare whatever TF raises
+        return type(e).__name__, str(e)
+    return None
+
+
 def assert_same_outcome(ours_fn, theirs_fn, rtol=1e-5, atol=1e-6):
     """Both succeed with the same result, or both raise an error of the same class name."""
     o, t = outcome(ours_fn), outcome(theirs_fn)

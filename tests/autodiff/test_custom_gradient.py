@@ -5,6 +5,7 @@ import pytest
 import tapeflow as tf
 from tests.autodiff._same import assert_same_grads
 from tests.gradcheck import GradCase
+from tests.parity import error_of
 
 
 @tf.custom_gradient
@@ -174,14 +175,6 @@ def test_matches_tf(realtf, program):
     assert_same_grads(program(tf), program(realtf))
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
 def grad_fn_without_variables(m):
     w = m.Variable(2.0)
 
@@ -221,7 +214,7 @@ def missing_variable_gradient(m):
 @pytest.mark.parametrize("program", [grad_fn_without_variables, too_many_gradients,
                                      missing_variable_gradient], ids=lambda p: p.__name__)
 def test_errors_match_tf(realtf, program):
-    ours, theirs = _error(lambda: program(tf)), _error(lambda: program(realtf))
+    ours, theirs = error_of(lambda: program(tf)), error_of(lambda: program(realtf))
     assert theirs is not None and ours is not None
     assert ours[0] == theirs[0]
     # The variables' list is printed in TF's message; compare the text before it.

@@ -9,6 +9,7 @@ from tapeflow.autodiff import tape as tape_module
 from tapeflow.ops import _op
 from tests.autodiff._same import assert_same_grads
 from tests.gradcheck import GradCase
+from tests.parity import error_of
 
 R = np.random.default_rng(3)
 
@@ -369,14 +370,6 @@ def test_watched_variables_in_construction_order(realtf):
 
 # -- errors, with TF's classes and messages --------------------------------------------------
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - comparing with TF
-        return type(e).__name__, str(e)
-    return None
-
-
 def second_call(m):
     x = m.Variable(1.0)
     with m.GradientTape() as t:
@@ -493,9 +486,9 @@ ERRORS = [second_call, reenter, stop_recording_unused, stop_recording_outside, r
 
 @pytest.mark.parametrize("program", ERRORS, ids=lambda p: p.__name__)
 def test_error_matches_tf(realtf, program):
-    theirs = _error(lambda: program(realtf))
+    theirs = error_of(lambda: program(realtf))
     assert theirs is not None
-    assert _error(lambda: program(tf)) == theirs
+    assert error_of(lambda: program(tf)) == theirs
 
 
 # -- warnings, through the `tensorflow` logger as TF prints them -----------------------------

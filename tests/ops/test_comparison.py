@@ -5,7 +5,7 @@ import pytest
 
 import tapeflow as tf
 from tests.gradcheck import GradCase
-from tests.parity import assert_same, assert_same_outcome
+from tests.parity import assert_same, assert_same_outcome, error_of
 
 R = np.random.default_rng(3)
 GRAD_CASES = [
@@ -48,14 +48,6 @@ def test_broadcasting_matches_tf(realtf, name, shapes):
                         lambda: getattr(realtf.math, name)(a, b))
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
 @pytest.mark.parametrize("call", [
     lambda m: m.less(m.constant([True]), m.constant([False])),
     lambda m: m.greater_equal(m.constant(["a"]), m.constant(["b"])),
@@ -86,7 +78,7 @@ def _error(fn):
     lambda m: m.where(m.constant(True)),
 ])
 def test_errors_match_tf_exactly(realtf, call):
-    assert _error(lambda: call(tf)) == _error(lambda: call(realtf))
+    assert error_of(lambda: call(tf)) == error_of(lambda: call(realtf))
 
 
 @pytest.mark.parametrize("call", [

@@ -5,7 +5,7 @@ import pytest
 
 import tapeflow as tf
 from tests.gradcheck import GradCase
-from tests.parity import assert_same, assert_same_outcome, outcome
+from tests.parity import assert_same, assert_same_outcome, error_of, outcome
 
 R = np.random.default_rng(2)
 _IN = R.random((2, 3)) * 0.8 + 0.1        # inside (0, 1): every domain below is satisfied
@@ -90,19 +90,12 @@ def test_unary_matches_tf(realtf, name, dtype):
     assert_same_outcome(lambda: run(tf), lambda: run(realtf), rtol=tol, atol=tol)
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_dtype_errors_match_tf_exactly(realtf, name):
     for dtype in ("int32", "bool", "uint8", "complex64"):
-        ours = _error(lambda: _fn(tf, name)(tf.constant(_values(name, dtype), dtype)))
-        theirs = _error(lambda: _fn(realtf, name)(realtf.constant(_values(name, dtype), dtype)))
+        v = _values(name, dtype)
+        ours = error_of(lambda: _fn(tf, name)(tf.constant(v, dtype)))
+        theirs = error_of(lambda: _fn(realtf, name)(realtf.constant(v, dtype)))
         if theirs is not None and theirs[0] == "NotFoundError":  # the kernel list varies by build
             assert ours is not None and ours[0] == "NotFoundError"
         else:
@@ -162,7 +155,7 @@ def test_cast_matches_tf(realtf, call):
 def test_cast_error_text_matches_tf(realtf):
     for call in (lambda m: m.cast(m.constant([1.0]), "foo"),
                  lambda m: m.cast(m.constant(["1"]), m.float32)):
-        ours, theirs = _error(lambda: call(tf)), _error(lambda: call(realtf))
+        ours, theirs = error_of(lambda: call(tf)), error_of(lambda: call(realtf))
         assert ours[0] == theirs[0]
         prefix = ("{{function_node __wrapped__Cast_device_/job:localhost/replica:0/task:0/"
                   "device:CPU:0}} ")
@@ -222,7 +215,7 @@ def test_complex_parts_match_tf(realtf, call):
     lambda m: m.math.angle(m.constant([1, -1])),
 ])
 def test_complex_errors_match_tf_exactly(realtf, call):
-    assert _error(lambda: call(tf)) == _error(lambda: call(realtf))
+    assert error_of(lambda: call(tf)) == error_of(lambda: call(realtf))
 
 
 def test_complex_gradients_match_tf(realtf):

@@ -6,7 +6,7 @@ import pytest
 import tapeflow as tf
 from tapeflow.ops.special import polygamma_raw
 from tests.gradcheck import GradCase
-from tests.parity import assert_same, assert_same_outcome
+from tests.parity import assert_same, assert_same_outcome, error_of
 
 R = np.random.default_rng(4)
 _POS = R.random((2, 3)) + 0.5
@@ -65,14 +65,6 @@ def test_binary_matches_tf(realtf, name, dtype):
     assert_same_outcome(lambda: run(tf), lambda: run(realtf), rtol=tol, atol=tol)
 
 
-def _error(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001
-        return type(e).__name__, str(e)
-    return None
-
-
 @pytest.mark.parametrize("call", [
     lambda m: m.math.lgamma(m.constant([1])),
     lambda m: m.math.xlogy(m.constant([1]), m.constant([1])),
@@ -86,7 +78,7 @@ def _error(fn):
     lambda m: m.math.scalar_mul(2.5, m.constant([1, 2])),
 ])
 def test_errors_match_tf_exactly(realtf, call):
-    assert _error(lambda: call(tf)) == _error(lambda: call(realtf))
+    assert error_of(lambda: call(tf)) == error_of(lambda: call(realtf))
 
 
 @pytest.mark.parametrize("call", [
