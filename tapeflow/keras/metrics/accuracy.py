@@ -83,14 +83,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot label's class is among the `k` highest predictions."""
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = tf.argmax(_to(y_true, y_pred.dtype), axis=-1)
-    if len(y_pred.shape) > 2:
-        y_pred = tf.reshape(y_pred, [-1, y_pred.shape[-1]])
-    reshape = len(y_true.shape) > 1
-    if reshape:
-        shape = tf.shape(y_true)
-        y_true = tf.reshape(y_true, [-1])
-    matches = tf.cast(in_top_k(y_true, y_pred, k), _floatx())
-    return tf.reshape(matches, shape) if reshape else matches
+    return sparse_top_k_categorical_accuracy(y_true, y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
