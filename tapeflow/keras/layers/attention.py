@@ -208,6 +208,12 @@ class MultiHeadAttention(Layer):
         return get_keras_mask(inputs) if previous_mask is None else (
             previous_mask[0] if isinstance(previous_mask, list) else previous_mask)
 
+    # Keras's public names of the projections (saving walks them: `.../query_dense/vars`).
+    query_dense = property(lambda self: self._query_dense)
+    key_dense = property(lambda self: self._key_dense)
+    value_dense = property(lambda self: self._value_dense)
+    output_dense = property(lambda self: self._output_dense)
+
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         out = self._output_shape or (query_shape[-1],)
         return tuple(query_shape[:-1]) + tuple(out)

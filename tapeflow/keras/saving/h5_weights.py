@@ -20,6 +20,22 @@ from tapeflow.keras.engine.sequential import Sequential
 _SKIP_ATTRS = _UNTRACKED | {"_layers_list", "_functional"}
 
 
+_SKIP_CACHE = {}
+
+
+def _skip_attrs(cls):
+    """What the walk ignores: the engine's own attributes (as Keras skips those of a bare
+    Layer), so only a subclass's attributes and properties are searched for sub-layers."""
+    found = _SKIP_CACHE.get(cls)
+    if found is None:
+        from tapeflow.keras.engine.model import Model
+        found = set(_SKIP_ATTRS) | set(dir(Layer))
+        if issubclass(cls, Model):
+            found |= set(dir(Model)) | set(dir(Functional)) | set(dir(Sequential))
+        _SKIP_CACHE[cls] = found
+    return found
+
+
 def _snake(name):
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
@@ -72,10 +88,14 @@ def saveables(model, include_optimizer=True):
         out.append((path, obj))
         if isinstance(obj, (Sequential, Functional)):
             container(saving_layers(obj), _join(path, "layers"))
-        for attr in sorted(obj.__dict__, key=_name_key):
-            if attr in _SKIP_ATTRS or attr.startswith("__"):
+        skip = _skip_attrs(type(obj))
+        for attr in sorted(dir(obj), key=_name_key):
+            if attr in skip or attr.startswith("__"):
                 continue
-            value = obj.__dict__[attr]
+            try:
+                value = getattr(obj, attr)
+            except Exception:  # noqa: BLE001 (Keras's walk skips what cannot be read)
+                continue
             if isinstance(value, Layer):
                 walk(value, _join(path, attr))
             elif isinstance(value, (list, tuple)):

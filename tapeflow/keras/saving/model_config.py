@@ -236,6 +236,15 @@ def _shape(value):
 
 def build_from_config(layer, build_config):
     """Builds `layer` from its Keras `build_config` (`{"input_shape": ...}`)."""
+    if "shapes_dict" in build_config:
+        shapes = {k: _shape(v) for k, v in build_config["shapes_dict"].items()}
+        _ctx.build_scope.append(layer.name)
+        try:
+            layer.build(**shapes)
+        finally:
+            _ctx.build_scope.pop()
+        layer.built = True
+        return
     shape = _shape(build_config.get("input_shape"))
     if shape is None:
         return

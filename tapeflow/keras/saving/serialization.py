@@ -17,7 +17,10 @@ _scope = threading.local()
 # Keys Keras 3 writes that tapeflow's constructors do not take (dropped when not accepted).
 _IGNORABLE_KEYS = frozenset({"quantization_config", "ragged", "optional", "lora_rank",
                              "lora_alpha", "shared_object_id", "build_input_shape",
-                             "renorm_momentum"})
+                             })
+_IF_DEFAULT = {"renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
+               "synchronized": False, "use_gate": False, "sliding_window": None,
+               "flash_attention": None, "use_cudnn": "auto"}
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -151,14 +154,36 @@ def serialize_keras_object(obj):
     if config["module"] == "keras.src.models.functional":
         config["registered_name"] = "Functional"
     if isinstance(obj, Layer):
-        build = obj.__dict__.get("_build_shapes_dict")
-        if obj.built and build:
-            config["build_config"] = serialize_keras_object(dict(build))
+        build = _build_config(obj)
+        if build:
+            config["build_config"] = serialize_keras_object(build)
         from tapeflow.keras.engine.model import Model
         if isinstance(obj, Model):
             from tapeflow.keras.saving.keras_zip import compile_config
             config["compile_config"] = compile_config(obj)
     return config
+
+
+def _build_config(layer):
+    """Keras's `build_config`: `{"input_shape": ...}`, or `{"shapes_dict": {"<arg>_shape":
+    ...}}` for a layer whose call takes several tensors (attention), from its first call."""
+    from tapeflow.keras.engine.keras_tensor import KerasTensor
+    build = layer.__dict__.get("_build_shapes_dict")
+    if not layer.built or not build:
+        return None
+    nodes = layer.__dict__.get("_inbound_nodes") or ()
+    node = next((n for n in nodes if n.args), None)
+    if node is None:
+        return dict(build)
+    try:
+        bound = inspect.signature(type(layer).call).bind(None, *node.args, **node.kwargs)
+    except TypeError:
+        return dict(build)
+    shapes = {f"{name}_shape": list(value.shape) for name, value in bound.arguments.items()
+              if isinstance(value, KerasTensor)}
+    if len(shapes) > 1:
+        return {"shapes_dict": shapes}
+    return dict(build)
 
 
 # -- deserialization -----------------------------------------------------------------------------
@@ -203,10 +228,12 @@ def _clean_layer_config(cls, config):
     accepted = _accepted_kwargs(cls)
     if accepted is None:
         return config
-    # Keys tapeflow's layer does not take are dropped when Keras's value is a default (falsy)
-    # or known to be irrelevant; any other unknown key reaches the constructor's error.
+    # Keys Keras writes that tapeflow's layer does not take are dropped when known to be
+    # irrelevant (or, for `_IF_DEFAULT`, at Keras's default); any other unknown key reaches
+    # the constructor, whose error names it.
     return {k: v for k, v in config.items()
-            if k in accepted or not (k in _IGNORABLE_KEYS or not v)}
+            if k in accepted or not (k in _IGNORABLE_KEYS or
+                                     (k in _IF_DEFAULT and v == _IF_DEFAULT[k]))}
 
 
 def _module_lookup(module, class_name):
