@@ -206,12 +206,17 @@ _INV_TYPES = (_F64, _F32, _F16, _C64, _C128)
 _DET_TYPES = (_F16, _F32, _F64, _C64, _C128)
 
 
-def _square_matrices(x, op):
-    shape = x._t.shape
-    if len(shape) < 2:
-        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {len(shape)}", op,
+def check_matrices(x, op):
+    """TF's kernel error unless `x` holds matrices (rank >= 2)."""
+    if x._t.ndim < 2:
+        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", op,
                            x._t.device, name_suffix=False)
-    if shape[-1] != shape[-2]:
+
+
+def check_square_matrices(x, op):
+    """TF's kernel errors unless `x` holds square matrices."""
+    check_matrices(x, op)
+    if x._t.shape[-1] != x._t.shape[-2]:
         raise kernel_error("Input matrix must be square.", op, x._t.device, name_suffix=False)
 
 
@@ -231,7 +236,7 @@ def inv(input, adjoint=False, name=None):  # noqa: A002 - TF's argument name
     if x._dtype not in _INV_TYPES:
         check_dtype(x, _INV_TYPES, MATRIX_INVERSE, signature="input:T -> output:T; "
                     "attr=adjoint:bool,default=false")
-    _square_matrices(x, MATRIX_INVERSE)
+    check_square_matrices(x, MATRIX_INVERSE)
     try:
         return execute(MATRIX_INVERSE, _inverse_kernel, (x,), (bool(adjoint),))
     except InvalidArgumentError as e:
@@ -262,7 +267,7 @@ def det(input, name=None):  # noqa: A002 - TF's argument name
     if x._dtype not in _DET_TYPES or x._dtype is _F16:
         check_dtype(x, _DET_TYPES, MATRIX_DETERMINANT, signature="input:T -> output:T")
         raise no_kernel(MATRIX_DETERMINANT, x._dtype)
-    _square_matrices(x, MATRIX_DETERMINANT)
+    check_square_matrices(x, MATRIX_DETERMINANT)
     return execute(MATRIX_DETERMINANT, _det_kernel, (x,))
 
 
@@ -293,9 +298,7 @@ def qr(input, full_matrices=False, name=None):  # noqa: A002 - TF's argument nam
     if x._dtype not in _QR_TYPES:
         check_dtype(x, _QR_TYPES, QR, signature="input:T -> q:T, r:T; "
                     "attr=full_matrices:bool,default=false")
-    if x._t.ndim < 2:
-        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", QR,
-                           x._t.device, name_suffix=False)
+    check_matrices(x, QR)
     return execute(QR, _qr_kernel, (x,), (bool(full_matrices),))
 
 

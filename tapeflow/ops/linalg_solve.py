@@ -14,7 +14,8 @@ from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
 from tapeflow.ops.creation import eye
 from tapeflow.ops.elementwise import log, real
-from tapeflow.ops.linalg import diag_part, inverse_raw, matmul_raw, matrix_transpose
+from tapeflow.ops.linalg import check_square_matrices, diag_part, inverse_raw, matmul_raw, \
+    matrix_transpose
 from tapeflow.ops.math import add, multiply, negative, reshape_raw, unbroadcast
 from tapeflow.ops.reduction import reduce_sum
 
@@ -27,16 +28,10 @@ def _input(x):
 
 
 def _check(x, op, signature):
+    """TF's dtype check, then its checks that `x` holds square matrices."""
     if x._dtype not in _SOLVE_TYPES:
         check_dtype(x, _SOLVE_TYPES, op, signature=signature)
-    if x._t.ndim < 2:
-        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", op,
-                           x._t.device, name_suffix=False)
-
-
-def _square(x, op):
-    if x._t.shape[-1] != x._t.shape[-2]:
-        raise kernel_error("Input matrix must be square.", op, x._t.device, name_suffix=False)
+    check_square_matrices(x, op)
 
 
 def _run(op, kernel, inputs, attrs, device):
@@ -112,7 +107,6 @@ def triangular_solve(matrix, rhs, lower=True, adjoint=False, name=None):
     triangle of `matrix` is read; `adjoint` solves with its conjugate transpose)."""
     a, b = binary_operands(matrix, rhs, TRIANGULAR_SOLVE)
     _check(a, TRIANGULAR_SOLVE, "matrix:T, rhs:T -> output:T")
-    _square(a, TRIANGULAR_SOLVE)
     return _run(TRIANGULAR_SOLVE, _triangular_kernel, (a, b), (bool(lower), bool(adjoint)),
                 a._t.device)
 
@@ -145,7 +139,6 @@ def solve(matrix, rhs, adjoint=False, name=None):
     """`X` with `op(matrix) @ X = rhs` for square matrices (`adjoint`: conjugate transpose)."""
     a, b = binary_operands(matrix, rhs, SOLVE)
     _check(a, SOLVE, "matrix:T, rhs:T -> output:T")
-    _square(a, SOLVE)
     if b._t.ndim < 2 or b._t.shape[-2] != a._t.shape[-1]:
         raise kernel_error(f"Input matrix and right-hand side must have the same number of "
                            f"rows: {a._t.shape[-2]} vs. "
@@ -182,7 +175,6 @@ def cholesky(input, name=None):  # noqa: A002 - TF's argument name
     matrices (only the lower triangle of `input` is read; other matrices give NaN, as TF)."""
     x = _input(input)
     _check(x, CHOLESKY, "input:T -> output:T")
-    _square(x, CHOLESKY)
     return _run(CHOLESKY, _cholesky_kernel, (x,), (), x._t.device)
 
 
@@ -228,10 +220,7 @@ def slogdet(input, name=None):  # noqa: A002 - TF's argument name
     if x._dtype not in _LOG_DET_TYPES:
         check_dtype(x, _LOG_DET_TYPES, LOG_DET, signature="input:T -> sign:T, "
                     "log_abs_determinant:T")
-    if x._t.ndim < 2:
-        raise kernel_error(f"Input tensor 0 must have rank >= 2, got {x._t.ndim}", LOG_DET,
-                           x._t.device, name_suffix=False)
-    _square(x, LOG_DET)
+    check_square_matrices(x, LOG_DET)
     return execute(LOG_DET, _slogdet_kernel, (x,))
 
 
