@@ -14,6 +14,18 @@ def _is_functional_init(args, kwargs):
         "inputs" in kwargs and "outputs" in kwargs)
 
 
+def _inject_functional(cls):
+    """Rebases `cls` (a Model subclass) on Functional in place of Model (Keras's
+    `inject_functional_model_class`)."""
+    from tapeflow.keras.engine.functional import Functional
+    if cls is Model:
+        return Functional
+    if cls is object or not issubclass(cls, Model):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base) for base in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A layer with training and inference features.
 
@@ -39,6 +51,14 @@ class Model(Trainer, Layer):
         return Layer.__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if _is_functional_init(args, kwargs) and type(self) is not Model:
+            # a subclass built as `Sub(inputs, outputs)` becomes a Functional subclass, as in
+            # Keras (the "Customizing what happens in fit()" guide does this)
+            from tapeflow.keras.engine.functional import Functional
+            if not isinstance(self, Functional):
+                _inject_functional(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)

@@ -1,0 +1,82 @@
+"""In the style of the TF guides on tf.function, the parts tapeflow does not match yet (so
+tests/test_guides.py expects this program to differ): Python control flow on tensors (needs
+AutoGraph), input signatures with None dimensions (one trace for every length), how a symbolic
+tensor prints, tf.TensorArray."""
+import tensorflow as tf
+
+
+@tf.function
+def sum_squares(n):
+    total = tf.constant(0)
+    for i in tf.range(n):
+        total += i * i
+    return total
+
+
+print(sum_squares(tf.constant(5)))
+
+
+@tf.function
+def collatz_steps(a):
+    steps = tf.constant(0)
+    while a > 1:
+        a = tf.where(a % 2 == 0, a // 2, 3 * a + 1)
+        steps += 1
+    return steps
+
+
+print(collatz_steps(tf.constant(27)))
+
+
+@tf.function
+def sign(x):
+    if x > 0:
+        return 1.0
+    elif x < 0:
+        return -1.0
+    return 0.0
+
+
+print(sign(tf.constant(3.0)), sign(tf.constant(-2.0)), sign(tf.constant(0.0)))
+
+@tf.function
+def with_ta(n):
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+    for i in tf.range(n):
+        ta = ta.write(i, tf.cast(i, tf.float32) * 2.0)
+    return ta.stack()
+
+
+try:
+    print(with_ta(tf.constant(4)))
+except AttributeError as e:
+    print("no TensorArray")
+
+def simple_relu(x):
+    if tf.greater(x, 0):
+        return x
+    else:
+        return 0
+
+
+tf_simple_relu = tf.function(simple_relu)
+print("First branch, with graph:", tf_simple_relu(tf.constant(1)).numpy())
+print("Second branch, with graph:", tf_simple_relu(tf.constant(-1)).numpy())
+
+
+
+
+@tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+def next_collatz(x):
+    print("Tracing with", x)
+    return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
+
+
+print(next_collatz(tf.constant([1, 2])))
+print(next_collatz(tf.constant([1, 2, 3, 4])))
+try:
+    next_collatz(tf.constant([[1, 2], [3, 4]]))
+except (TypeError, ValueError) as e:
+    print(type(e).__name__)
+
+

@@ -1,0 +1,70 @@
+"""In the style of the TF guide "Introduction to Variables"."""
+import tensorflow as tf
+
+my_tensor = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+my_variable = tf.Variable(my_tensor)
+bool_variable = tf.Variable([False, False, False, True])
+complex_variable = tf.Variable([5 + 4j, 6 + 1j])
+print(my_variable)
+print(bool_variable)
+print(complex_variable)
+
+print("Shape: ", my_variable.shape)
+print("DType: ", my_variable.dtype)
+print("As NumPy: ", my_variable.numpy())
+print("A variable:", my_variable)
+print("\nViewed as a tensor:", tf.convert_to_tensor(my_variable))
+print("\nIndex of highest value:", tf.math.argmax(my_variable))
+print("\nCopying and reshaping: ", tf.reshape(my_variable, [1, 4]))
+
+a = tf.Variable([2.0, 3.0])
+a.assign([1, 2])
+try:
+    a.assign([1.0, 2.0, 3.0])
+except Exception as e:
+    print(f"{type(e).__name__}")
+
+a = tf.Variable([2.0, 3.0])
+b = tf.Variable(a)
+a.assign([5, 6])
+print(a.numpy())
+print(b.numpy())
+print(a.assign_add([2, 3]).numpy())
+print(a.assign_sub([7, 9]).numpy())
+
+a = tf.Variable(my_tensor, name="Mark")
+b = tf.Variable(my_tensor + 1, name="Mark")
+print(a == b)
+print(a.name, b.name)
+step_counter = tf.Variable(1, trainable=False)
+print(step_counter.trainable, a.trainable)
+print(step_counter)
+
+with tf.device("CPU:0"):
+    a = tf.Variable([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    c = tf.matmul(a, b)
+print(c)
+
+v = tf.Variable(tf.zeros([2, 3]), name="w")
+print(v.name, v.shape, v.dtype, v.trainable)
+print(v.read_value())
+print(v.value())
+print(v.get_shape())
+print(len(v.shape))
+print(v[0])
+print(v[0, 1].numpy())
+v[0, 1].assign(5.0) if hasattr(v[0, 1], "assign") else None
+print(v + 1)
+print(-v)
+print(v * 2.0)
+v.assign(tf.ones([2, 3]))
+print(v)
+print(tf.Variable(3, dtype=tf.float32))
+print(tf.Variable(1.0).numpy())
+x = tf.Variable(5)
+print(int(x), float(x))
+print(tf.Variable(tf.zeros([2]), dtype=tf.float64) if False else "skip")
+print(tf.Variable([1.0, 2.0]).initial_value if False else "init")
+w = tf.Variable(tf.random.normal([3, 2], seed=1), name="kernel")
+print(w.shape, w.dtype, w.name)
