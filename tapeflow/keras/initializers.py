@@ -112,40 +112,38 @@ class RandomInitializer(Initializer):
         return {"seed": self.seed}
 
 
-class RandomNormal(RandomInitializer):
+class _MeanStddevInitializer(RandomInitializer):
+    """Draws from `tf.random.<_kind>` (or its stateless twin) with `mean` and `stddev`."""
+
+    _kind = None
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean = mean
+        self.stddev = stddev
+        super().__init__(seed=seed)
+
+    def __call__(self, shape, dtype=None):
+        return self._draw(self._kind, _shape(shape), _dtype(dtype), mean=self.mean,
+                          stddev=self.stddev)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomNormal(_MeanStddevInitializer):
     """Normal distribution with `mean` and `stddev`.
 
     Example:
     >>> keras.initializers.RandomNormal(mean=0.0, stddev=1.0)(shape=(2, 2))
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
-
-    def __call__(self, shape, dtype=None):
-        return self._draw("normal", _shape(shape), _dtype(dtype), mean=self.mean,
-                          stddev=self.stddev)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    _kind = "normal"
 
 
-class TruncatedNormal(RandomInitializer):
+class TruncatedNormal(_MeanStddevInitializer):
     """Normal distribution with `mean` and `stddev`, redrawn beyond two stddevs."""
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = mean
-        self.stddev = stddev
-        super().__init__(seed=seed)
-
-    def __call__(self, shape, dtype=None):
-        return self._draw("truncated_normal", _shape(shape), _dtype(dtype), mean=self.mean,
-                          stddev=self.stddev)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    _kind = "truncated_normal"
 
 
 class RandomUniform(RandomInitializer):
