@@ -12,6 +12,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
+from tapeflow.keras.engine.naming import to_snake_case
 
 
 def _dtype(dtype):
@@ -297,14 +298,8 @@ _CLASSES = (Initializer, Constant, Zeros, Ones, Identity, RandomNormal, Truncate
             LecunNormal, LecunUniform, Orthogonal)
 
 
-def _snake(name):
-    import re
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
 ALL_OBJECTS_DICT.update({"uniform": RandomUniform, "normal": RandomNormal,
                          "orthogonal": Orthogonal, "one": Ones, "zero": Zeros,
                          "OrthogonalInitializer": Orthogonal, "IdentityInitializer": Identity})
