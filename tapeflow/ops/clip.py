@@ -6,6 +6,8 @@ order, so the values round alike), which is why they need no gradients of their 
 """
 from collections.abc import Sequence
 
+import numpy as np
+
 from tapeflow._core.tensor import Tensor, constant, convert_to_tensor
 from tapeflow.ops.array import identity
 from tapeflow.ops.comparison import greater, where
@@ -20,14 +22,19 @@ from tapeflow.ops.reduction import reduce_sum
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """`t * clip_norm / max(l2norm(t, axes), clip_norm)`: rescales `t` so that its L2 norm
     (over `axes`, all axes by default) is at most `clip_norm`. A zero tensor stays zero and
-    its gradient stays finite."""
+    its gradient stays finite; a negative `clip_norm` counts as 0."""
     values = t if type(t) is Tensor else convert_to_tensor(t)
+    if np.isscalar(clip_norm):
+        clip_norm = max(clip_norm, 0)
+    else:  # a tensor bound: non-negative, in the values' dtype (TF 2.21)
+        clip_norm = cast(maximum(clip_norm, 0), values.dtype)
     l2sum = reduce_sum(multiply(values, values), axes, keepdims=True)
     pred = greater(l2sum, 0)
     # Two wheres keep the gradient finite where the norm is zero.
     l2sum_safe = where(pred, l2sum, ones_like(l2sum))
     l2norm = where(pred, sqrt(l2sum_safe), l2sum)
     intermediate = multiply(values, clip_norm)
+    values.shape.assert_is_compatible_with(intermediate.shape)
     return identity(divide(intermediate, maximum(l2norm, clip_norm)))
 
 
