@@ -131,6 +131,11 @@ class Model(Trainer, Layer):
             return model_config.sequential_from_config(config, custom_objects, cls)
         return cls(**config)
 
+    def to_json(self, **kwargs):
+        """The model's serialized config as a JSON string (`keras.models.model_from_json`)."""
+        from tapeflow.keras.saving import keras_zip
+        return keras_zip.model_config_json(self, **kwargs)
+
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model as a Keras 3 `.keras` file."""
         from tapeflow.keras.saving import saving_api

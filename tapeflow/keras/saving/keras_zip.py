@@ -25,8 +25,8 @@ def _json_default(obj):
     raise TypeError(f"Cannot serialize {obj!r} ({type(obj).__name__}) to JSON.")
 
 
-def model_config_json(model):
-    return json.dumps(serialize_keras_object(model), default=_json_default)
+def model_config_json(model, **kwargs):
+    return json.dumps(serialize_keras_object(model), default=_json_default, **kwargs)
 
 
 def save_model(model, filepath, include_optimizer=True):

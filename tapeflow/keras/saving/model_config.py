@@ -265,3 +265,9 @@ def model_from_config(config, custom_objects=None):
     """`keras.models.model_from_config`: a model from its serialized dict."""
     from tapeflow.keras.saving.serialization import deserialize_keras_object
     return deserialize_keras_object(config, custom_objects)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """`keras.models.model_from_json`: a model (unbuilt weights) from `model.to_json()`."""
+    import json
+    return model_from_config(json.loads(json_string), custom_objects)

@@ -3,8 +3,7 @@ from tapeflow.keras.engine.progbar import Progbar  # noqa: F401
 from tapeflow.keras.utils.file_utils import get_file, validate_file  # noqa: F401
 from tapeflow.keras.utils.numerical_utils import normalize, to_categorical  # noqa: F401
 from tapeflow.keras.utils.random_utils import set_random_seed  # noqa: F401
-from tapeflow.keras.saving.serialization import (CustomObjectScope,  # noqa: F401,E402
-                                                 custom_object_scope,
+from tapeflow.keras.saving.serialization import (custom_object_scope,  # noqa: F401,E402
                                                  deserialize_keras_object,
                                                  get_custom_objects, get_registered_name,
                                                  get_registered_object,

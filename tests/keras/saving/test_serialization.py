@@ -128,3 +128,19 @@ def test_nested_model_and_compile_objects_in_keras(realtf, tmp_path):
     assert [type(l).__name__ for l in ours.layers] == ["InputLayer", "Sequential", "Dense"]
     theirs.save(str(tmp_path / "k.keras"))
     _same_predictions(model, keras.models.load_model(str(tmp_path / "k.keras")))
+
+
+def test_json_and_function_forms(realtf, tmp_path):
+    import keras as rk
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu")])
+    text = model.to_json()
+    ours = keras.models.model_from_json(text)
+    theirs = rk.models.model_from_json(text)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in theirs.layers]
+    path = str(tmp_path / "f.weights.h5")
+    keras.saving.save_weights(model, path)
+    keras.saving.load_weights(ours, path)
+    theirs.load_weights(path)
+    _same_predictions(model, ours)
+    np.testing.assert_allclose(theirs.predict(X, verbose=0), model.predict(X, verbose=0),
+                               rtol=1e-6)
