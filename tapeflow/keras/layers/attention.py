@@ -43,7 +43,7 @@ class _Projection(Layer):
 def _masked_softmax(scores, mask):
     if mask is None:
         return tf.nn.softmax(scores, axis=-1)
-    scores = tf.where(mask, scores, tf.fill(tf.shape(scores), tf.constant(_NEG, scores.dtype)))
+    scores = tf.where(mask, scores, tf.fill(_shape(scores), tf.constant(_NEG, scores.dtype)))
     return tf.where(mask, tf.nn.softmax(scores, axis=-1), tf.zeros_like(scores))
 
 
@@ -51,6 +51,16 @@ def _causal_mask(t, s):
     rows = tf.range(t)[:, None]
     cols = tf.range(s)[None, :]
     return tf.expand_dims(rows >= cols, 0)  # (1, T, S): query i sees keys <= i
+
+
+def _dim(x, axis):
+    """A static dimension when known (keeps tf.function traces free of shape tensors)."""
+    d = x.shape[axis]
+    return d if d is not None else tf.shape(x)[axis]
+
+
+def _shape(x):
+    return tuple(x.shape) if all(d is not None for d in x.shape) else tf.shape(x)
 
 
 def _and(a, b):
@@ -170,7 +180,7 @@ class MultiHeadAttention(Layer):
             if m is not None:
                 mask = _and(mask, tf.expand_dims(tf.cast(m, tf.bool), -2))  # (B, 1, S)
         if use_causal_mask:
-            mask = _and(mask, _causal_mask(tf.shape(query)[1], tf.shape(value)[1]))
+            mask = _and(mask, _causal_mask(_dim(query, 1), _dim(value, 1)))
         if attention_mask is not None:
             attention_mask = tf.cast(attention_mask, tf.bool)
             mask = attention_mask if mask is None else tf.logical_and(attention_mask, mask)
@@ -194,7 +204,7 @@ class MultiHeadAttention(Layer):
         scores = tf.einsum("aecd,abcd->acbe", k, q)                        # (B, N, T, S)
         if mask is not None:
             mask = tf.expand_dims(mask, 1)
-            mask = tf.logical_and(mask, tf.ones(tf.shape(scores), tf.bool))
+            mask = tf.logical_and(mask, tf.ones(_shape(scores), tf.bool))
         scores = _masked_softmax(scores, mask)
         dropped = scores
         if training and self.dropout > 0:
@@ -292,7 +302,7 @@ class Attention(Layer):
         if v_mask is not None:
             v_mask = tf.expand_dims(tf.cast(v_mask, tf.bool), -2)
         if use_causal_mask:
-            causal = _causal_mask(tf.shape(scores)[-2], tf.shape(scores)[-1])
+            causal = _causal_mask(_dim(scores, -2), _dim(scores, -1))
             v_mask = causal if v_mask is None else tf.logical_and(v_mask, causal)
         if v_mask is not None:
             scores = tf.where(v_mask, scores, scores - 1.0e9)

@@ -24,7 +24,7 @@ class DropoutRNNCell:
     _recurrent_dropout_mask = None
 
     def _make_mask(self, like, rate):
-        keep = tf.cast(tf.random.uniform(tf.shape(like), dtype=like.dtype,
+        keep = tf.cast(tf.random.uniform(like.shape, dtype=like.dtype,
                                          seed=getattr(self, "seed", None)) >= rate, like.dtype)
         return keep * (1.0 / (1.0 - rate))
 

@@ -165,8 +165,10 @@ class TimeDistributed(Layer):
         self.built = True
 
     def call(self, inputs, training=None, mask=None):
-        dyn = tf.shape(inputs)
-        flat = tf.reshape(inputs, tf.concat([[-1], dyn[2:]], 0))
+        shape = tuple(inputs.shape)
+        static = all(d is not None for d in shape)  # static shapes keep tf.function traceable
+        dyn = shape if static else tf.shape(inputs)
+        flat = tf.reshape(inputs, (-1,) + shape[2:] if static else tf.concat([[-1], dyn[2:]], 0))
         kwargs = {}
         spec = type(self.layer)._call_spec_cache
         if spec.training:
@@ -174,7 +176,9 @@ class TimeDistributed(Layer):
         if spec.mask and mask is not None:
             kwargs["mask"] = tf.reshape(mask, [-1])
         y = self.layer(flat, **kwargs)
-        return tf.reshape(y, tf.concat([dyn[:2], tf.shape(y)[1:]], 0))
+        if static and all(d is not None for d in y.shape):
+            return tf.reshape(y, shape[:2] + tuple(y.shape[1:]))
+        return tf.reshape(y, tf.concat([tf.shape(inputs)[:2], tf.shape(y)[1:]], 0))
 
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((input_shape[0],) + tuple(input_shape[2:]))
