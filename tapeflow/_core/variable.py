@@ -5,6 +5,7 @@ A variable owns a torch tensor. Reading it (`value()`, or using it in an op) giv
 assign leaves the variable unchanged. Active recorders see every read and write (a tape watches
 trainable variables it sees read; a tf.function trace binds them into its graph).
 """
+import enum
 import itertools
 
 import torch
@@ -19,11 +20,11 @@ from tapeflow._core.tensor import (Reference, Tensor, _numpy_text, convert_to_te
 _uid = itertools.count()
 
 
-class VariableAggregation:
+class VariableAggregation(enum.Enum):
     NONE, SUM, MEAN, ONLY_FIRST_REPLICA = 0, 1, 2, 3
 
 
-class VariableSynchronization:
+class VariableSynchronization(enum.Enum):
     AUTO, NONE, ON_WRITE, ON_READ = 0, 1, 2, 3
 
 
@@ -145,11 +146,16 @@ class Variable:
 
     @property
     def aggregation(self):
-        return self._aggregation
+        return VariableAggregation.NONE if self._aggregation is None else self._aggregation
 
     @property
     def synchronization(self):
-        return self._synchronization
+        return (VariableSynchronization.AUTO if self._synchronization is None
+                else self._synchronization)
+
+    def is_initialized(self, name=None):
+        """Always true: an eager variable holds its value from construction."""
+        return convert_to_tensor(True)
 
     @property
     def initial_value(self):
