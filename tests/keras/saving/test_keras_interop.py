@@ -30,10 +30,12 @@ def two_inputs(K):
 
 
 def cnn(K):
+    """The MNIST CNN of examples/mnist_cnn.py (keras.io's)."""
     L = K.layers
-    return K.Sequential([K.Input((12, 12, 1)), L.Conv2D(4, 3, activation="relu"),
-                         L.MaxPooling2D(), L.BatchNormalization(), L.Conv2D(3, 3),
-                         L.Flatten(), L.Dropout(0.5), L.Dense(10, activation="softmax")])
+    return K.Sequential([K.Input((28, 28, 1)), L.Conv2D(32, (3, 3), activation="relu"),
+                         L.MaxPooling2D((2, 2)), L.Conv2D(64, (3, 3), activation="relu"),
+                         L.MaxPooling2D((2, 2)), L.Flatten(), L.Dropout(0.5),
+                         L.Dense(10, activation="softmax")])
 
 
 def lstm(K):
@@ -46,7 +48,7 @@ CASES = {
     "mlp": (mlp, lambda r: r.rand(8, 6).astype("f"), lambda r: r.rand(8, 3).astype("f")),
     "two_inputs": (two_inputs, lambda r: [r.rand(8, 4).astype("f"), r.rand(8, 3).astype("f")],
                    lambda r: r.rand(8, 1).astype("f")),
-    "cnn": (cnn, lambda r: r.rand(8, 12, 12, 1).astype("f"),
+    "cnn": (cnn, lambda r: r.rand(8, 28, 28, 1).astype("f"),
             lambda r: r.rand(8, 10).astype("f")),
     "lstm": (lstm, lambda r: r.randint(0, 20, (8, 7)), lambda r: r.rand(8, 2).astype("f")),
 }
@@ -54,7 +56,7 @@ CASES = {
 
 def _randomize(model, seed=1):
     r = np.random.RandomState(seed)
-    model.set_weights([(r.rand(*w.shape) * 0.5 + 0.1).astype(w.dtype)
+    model.set_weights([((r.rand(*w.shape) - 0.5) * 0.3).astype(w.dtype)
                        for w in model.get_weights()])
 
 
