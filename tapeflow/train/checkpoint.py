@@ -75,7 +75,7 @@ def _to_storable(a):
 
 
 def write_checkpoint(prefix, values):
-    """Writes {key: array} as `<prefix>.data-...` then `<prefix>.index`, each atomically."""
+    """Writes {key: array} as `<prefix>.data-00000-of-00001` and `<prefix>.index`."""
     prefix = os.fspath(prefix)
     keys = sorted(values)
     index = {"format": _FORMAT, "data": os.path.basename(prefix) + _DATA_SUFFIX, "entries": {}}
@@ -86,10 +86,12 @@ def write_checkpoint(prefix, values):
         index["entries"][key] = {"array": f"a{i}", "shape": list(a.shape),
                                  "dtype": as_dtype(a.dtype).name,
                                  "crc32": zlib.crc32(a.tobytes())}
-    with atomic.atomic_write(prefix + _DATA_SUFFIX) as f:
-        np.savez(f, **arrays)
-    with atomic.atomic_write(prefix + ".index", "w") as f:
-        json.dump(index, f)
+    # Both files are written in full before either replaces an old one; the index (renamed
+    # last) carries CRCs, so even a crash between the two renames is detected on restore.
+    with atomic.atomic_write(prefix + ".index", "w") as index_file:
+        with atomic.atomic_write(prefix + _DATA_SUFFIX) as data_file:
+            np.savez(data_file, **arrays)
+            json.dump(index, index_file)
     return prefix
 
 

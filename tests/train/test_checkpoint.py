@@ -141,3 +141,19 @@ def test_nested_structures_and_list_variables(tmp_path):
     b.assign(0)
     tf.train.Checkpoint(inner=tf.train.Checkpoint(v=a), items=[b], d={"k": a}).read(path)
     assert a.numpy().tolist() == [1.0, 2.0] and int(b.numpy()) == 3
+
+
+def test_index_and_data_from_different_writes_are_detected(tmp_path):
+    v = tf.Variable([1.0, 2.0, 3.0])
+    ckpt = tf.train.Checkpoint(v=v)
+    path = ckpt.write(str(tmp_path / "c"))
+    old_index = open(path + ".index").read()
+    v.assign([4.0, 5.0, 6.0])
+    ckpt.write(path)
+    assert sorted(os.listdir(tmp_path)) == ["c.data-00000-of-00001", "c.index"]
+    with open(path + ".index", "w") as f:  # as if a crash came between the two renames
+        f.write(old_index)
+    v.assign([0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="'v' does not match its checksum"):
+        ckpt.restore(path)
+    assert v.numpy().tolist() == [0.0, 0.0, 0.0]
