@@ -55,6 +55,16 @@ def tf_data_format(rank, data_format):
     return "NC" + spatial if data_format == "channels_first" else "N" + spatial + "C"
 
 
+def check_ndim(layer, shape, ndim, kind="ndim"):
+    """Keras's InputSpec check: `kind` 'ndim' (exactly) or 'min_ndim' (at least)."""
+    found = len(shape)
+    if found == ndim or (kind == "min_ndim" and found > ndim):
+        return
+    raise ValueError(f"Input 0 with name 'None' of layer '{layer.name}' is incompatible with "
+                     f"the layer: expected {kind}={ndim}, found ndim={found}. Full shape "
+                     f"received: {tuple(shape)}")
+
+
 def _initializer(value):
     from tapeflow.keras import initializers
     return initializers.get(value)
@@ -108,6 +118,7 @@ class BaseConv(Layer):
         return self.kernel_size + (input_channels, self.filters)
 
     def build(self, input_shape):
+        check_ndim(self, input_shape, self.rank + 2, "min_ndim")
         channels = input_shape[self._channel_axis()]
         if channels is None:
             raise ValueError("The channel dimension of the inputs should be defined. "
@@ -135,6 +146,8 @@ class BaseConv(Layer):
                                  dilations=self.dilation_rate)
 
     def call(self, inputs):
+        if len(inputs.shape) != self.rank + 2:
+            check_ndim(self, inputs.shape, self.rank + 2)
         outputs = self.convolve(inputs)
         if self.bias is not None:
             if self.data_format == "channels_first":
@@ -327,6 +340,7 @@ class DepthwiseConv2D(Layer):
             constraint=self.depthwise_constraint)
 
     def build(self, input_shape):
+        check_ndim(self, input_shape, 4, "min_ndim")
         channels = self._channels(input_shape)
         self._add_kernels(channels)
         self.bias = self.add_weight(name="bias", shape=(self._bias_size(channels),),

@@ -2,7 +2,7 @@
 (Keras 3's, in tapeflow ops). One parameterised base per kind, as in Keras."""
 import tapeflow as tf
 from tapeflow.keras.engine.layer import Layer
-from tapeflow.keras.layers.convolutional import normalize_tuple, standardize_data_format, \
+from tapeflow.keras.layers.convolutional import check_ndim, normalize_tuple, standardize_data_format, \
     standardize_padding, tf_data_format
 
 
@@ -22,6 +22,8 @@ class BasePooling(Layer):
         self.built = True
 
     def call(self, inputs):
+        if len(inputs.shape) != self.rank + 2:
+            check_ndim(self, inputs.shape, self.rank + 2)
         fn = tf.nn.max_pool if self.pool_type == "max" else tf.nn.avg_pool
         return fn(inputs, self.pool_size, self.strides, self.padding.upper(),
                   data_format=tf_data_format(self.rank, self.data_format))

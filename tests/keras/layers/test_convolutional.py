@@ -116,3 +116,15 @@ def test_kernel_shape_and_argument_errors():
         keras.layers.Conv2D(2, 3, padding="full")
     with pytest.raises(ValueError, match="kernel_size"):
         keras.layers.Conv2D(2, (3, 3, 3))
+
+
+@pytest.mark.parametrize("name,args", [("Conv2D", (2, 3)), ("MaxPooling2D", ()),
+                                       ("DepthwiseConv2D", (3,))])
+def test_wrong_rank_error_matches_keras(realtf, name, args):
+    x = np.ones((1, 28, 28), "float32")
+    with pytest.raises(ValueError) as theirs:
+        getattr(realtf.keras.layers, name)(*args)(x)
+    with pytest.raises(ValueError) as ours:
+        getattr(keras.layers, name)(*args)(x)
+    assert str(ours.value).split("layer '")[1].split("'")[1:] == \
+        str(theirs.value).split("layer '")[1].split("'")[1:]
