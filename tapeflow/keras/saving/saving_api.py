@@ -20,6 +20,10 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
         raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove "
                          "this argument and pass a file path with either `.keras` or `.h5` "
                          f"extension.Received: save_format={kwargs['save_format']}")
+    if filepath.endswith((".h5", ".hdf5")):
+        raise NotImplementedError(f"Cannot save '{filepath}': tapeflow does not write Keras's "
+                                  "legacy HDF5 model format. Save as `.keras` (full model) or "
+                                  "`.weights.h5` (`model.save_weights`).")
     if not str(filepath).endswith(".keras"):
         raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` "
                          "extension for the native Keras format (recommended) or a `.h5` "
@@ -33,6 +37,9 @@ def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=T
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model saved as `.keras` (by tapeflow or by Keras 3)."""
     filepath = os.fspath(filepath)
+    if filepath.endswith((".h5", ".hdf5")) and not filepath.endswith(".weights.h5"):
+        raise NotImplementedError(f"Cannot load '{filepath}': tapeflow does not read Keras's "
+                                  "legacy HDF5 model format; re-save the model as `.keras`.")
     if os.path.isdir(filepath) or not (filepath.endswith(".keras") or
                                        (os.path.isfile(filepath) and
                                         zipfile.is_zipfile(filepath))):

@@ -146,6 +146,10 @@ def test_bad_names_and_formats(tmp_path):
     not_zip.write_bytes(b"hello")
     with pytest.raises(ValueError, match="x.keras"):
         keras.models.load_model(str(not_zip))
+    with pytest.raises(NotImplementedError, match="legacy HDF5"):
+        model.save(str(tmp_path / "m.h5"))
+    with pytest.raises(NotImplementedError, match="legacy HDF5"):
+        keras.models.load_model(str(tmp_path / "m.h5"))
     with pytest.raises(ValueError, match="File not found"):
         keras.models.load_model(str(tmp_path / "missing.keras"))
 
