@@ -93,10 +93,9 @@ def test_per_step_path_matches_keras(realtf, name):
 def test_gru_reset_before_and_no_bias_match_keras(realtf):
     check_rnn(realtf, keras.layers.GRU(4, reset_after=False, return_sequences=True),
               realtf.keras.layers.GRU(4, reset_after=False, return_sequences=True))
-    check_rnn(realtf, keras.layers.GRU(4, use_bias=False), realtf.keras.layers.GRU(4,
-                                                                                   use_bias=False))
-    check_rnn(realtf, keras.layers.LSTM(4, use_bias=False), realtf.keras.layers.LSTM(4,
-                                                                                     use_bias=False))
+    for name in ("GRU", "LSTM"):
+        check_rnn(realtf, getattr(keras.layers, name)(4, use_bias=False),
+                  getattr(realtf.keras.layers, name)(4, use_bias=False))
 
 
 @pytest.mark.parametrize("name,n", [("LSTM", 2), ("GRU", 1), ("SimpleRNN", 1)])
