@@ -221,7 +221,22 @@ def layer_from_config(cls, config, custom_objects=None):
     if "input_layers" in config and "output_layers" in config:
         return functional_from_config(config, custom_objects, cls)
     config = _clean_layer_config(cls, config)
+    if cls.__name__ == "Lambda" and isinstance(config.get("function"), (str, dict)):
+        config["function"] = _lambda_function(config["function"], custom_objects)
     return cls.from_config(config)
+
+
+def _lambda_function(spec, custom_objects):
+    """The function of a Lambda layer's config: a registered or custom object by name."""
+    from tapeflow.keras.saving.serialization import get_registered_object
+    name = spec if isinstance(spec, str) else spec.get("registered_name") or spec.get("config")
+    found = get_registered_object(name, custom_objects) if isinstance(name, str) else None
+    if found is None:
+        raise ValueError(f"Cannot restore the function of a `Lambda` layer ({name!r}): "
+                         "tapeflow does not load Python bytecode from files. Register the "
+                         "function with `@keras.saving.register_keras_serializable()` or pass "
+                         "it in `custom_objects`.")
+    return found
 
 
 def _shape(value):

@@ -144,3 +144,16 @@ def test_json_and_function_forms(realtf, tmp_path):
     _same_predictions(model, ours)
     np.testing.assert_allclose(theirs.predict(X, verbose=0), model.predict(X, verbose=0),
                                rtol=1e-6)
+
+
+def _double(x):
+    return x * 2
+
+
+def test_lambda_function_by_name(tmp_path):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(_double)])
+    path = str(tmp_path / "l.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="function of a `Lambda` layer \\('_double'\\)"):
+        keras.models.load_model(path)
+    _same_predictions(model, keras.models.load_model(path, custom_objects={"_double": _double}))
