@@ -153,7 +153,7 @@ class Layer:
             bad = next(iter(kwargs))
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
                              f"{{{bad!r}: {kwargs[bad]!r}}}")
-        self.name = name or naming.auto_name(self)
+        self.name = name if name is not None else naming.auto_name(self)
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):
             dtype = dtype.get("config", {}).get("name", "float32")

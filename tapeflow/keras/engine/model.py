@@ -62,8 +62,9 @@ class Model(Trainer, Layer):
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
-        Layer.__init__(self, trainable=trainable, name=name or naming.auto_name(self),
-                       dtype=dtype, **kwargs)
+        if name is None:  # an empty name stays empty, as in Keras
+            name = naming.auto_name(self)
+        Layer.__init__(self, trainable=trainable, name=name, dtype=dtype, **kwargs)
         Trainer.__init__(self)
 
     @property

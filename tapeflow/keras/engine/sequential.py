@@ -23,7 +23,9 @@ class Sequential(Model):
     """
 
     def __init__(self, layers=None, trainable=True, name=None):
-        super().__init__(trainable=trainable, name=name or naming.uniquify("sequential"))
+        if name is None:
+            name = naming.uniquify("sequential")
+        super().__init__(trainable=trainable, name=name)
         self._layers_list = []
         self._functional = None
         self._input_batch_shape = None
