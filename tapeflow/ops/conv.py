@@ -140,9 +140,10 @@ def _input_grad_kernel(f, g, input_sizes, strides, dilations, pads, channels_fir
         extra.append(target + 2 * p - ((g.shape[2 + len(extra)] - 1) * s + (k - 1) * d + 1))
     dx = torch.convolution(g, _torch_filter(f, depthwise), None, strides, padding, dilations,
                            True, tuple(extra), groups)
-    if not symmetric:
+    if not symmetric:  # crop the padding (copied: a cropped view has gaps in its strides)
         dx = dx[(slice(None), slice(None)) + tuple(slice(b, b + s)
                                                    for (b, _), s in zip(pads, spatial))]
+        return from_channels_first(dx, channels_first).contiguous()
     return from_channels_first(dx, channels_first)
 
 

@@ -28,11 +28,17 @@ _AVG = {2: torch.nn.functional.avg_pool2d, 3: torch.nn.functional.avg_pool3d}
 _AVG_BACKWARD = {2: _aten.avg_pool2d_backward, 3: _aten.avg_pool3d_backward}
 
 
-def _crop(t, pads, sizes):
+def _crop(t, pads, sizes, channels_first):
+    """t (NC..) without its padding, copied (a cropped view has gaps in its strides) into
+    the memory layout the caller hands back: NC.. or, as a view, N..C."""
     if not any(a or b for a, b in pads):
         return t
-    return t[(slice(None), slice(None)) + tuple(slice(b, b + s) for (b, _), s in
-                                                zip(pads, sizes))]
+    t = t[(slice(None), slice(None)) + tuple(slice(b, b + s) for (b, _), s in
+                                             zip(pads, sizes))]
+    if channels_first:
+        return t.contiguous()
+    return t.contiguous(memory_format=torch.channels_last if t.ndim == 4 else
+                        torch.channels_last_3d)
 
 
 def _argmax(x, ksize, strides, pads):
@@ -58,7 +64,7 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, pads, channels_first):
     xp, idx = _argmax(x, ksize, strides, pads)
     dx = _MAX_BACKWARD[x.ndim - 2](g, xp, ksize, strides, (0,) * (x.ndim - 2),
                                    (1,) * (x.ndim - 2), False, idx)
-    return from_channels_first(_crop(dx, pads, x.shape[2:]), channels_first)
+    return from_channels_first(_crop(dx, pads, x.shape[2:], channels_first), channels_first)
 
 
 def _max_pool_grad_grad_kernel(x, y, gg, ksize, strides, pads, channels_first):
@@ -135,7 +141,7 @@ def _avg_pool_grad_kernel(g, input_sizes, ksize, strides, pads, channels_first):
         padded = sizes[:2] + tuple(s + a + b for s, (a, b) in zip(sizes[2:], pads))
         g = g / _counts(g, sizes[2:], ksize, strides, pads)
         dx = _AVG_BACKWARD[n](g, g.new_empty(padded), ksize, strides, (0,) * n, False, True, 1)
-        dx = _crop(dx, pads, sizes[2:])
+        dx = _crop(dx, pads, sizes[2:], channels_first)
     return from_channels_first(dx, channels_first)
 
 
