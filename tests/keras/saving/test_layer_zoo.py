@@ -88,5 +88,8 @@ def test_layer_round_trip(rk, tmp_path, name, direction):
     path = str(tmp_path / "m.keras")
     model.save(path)
     loaded = dst.models.load_model(path)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert len(model.get_weights()) == len(loaded.get_weights())
     np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
-                               np.asarray(model.predict(x, verbose=0)), rtol=1e-5, atol=1e-5)
+                               np.asarray(model.predict(x, verbose=0)), rtol=2e-4, atol=2e-5)
