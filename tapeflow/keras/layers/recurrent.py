@@ -6,7 +6,7 @@ rnn.py runs the cell.
 """
 import tapeflow as tf
 from tapeflow.keras.engine.layer import Layer
-from tapeflow.keras.layers.rnn import RNN, DropoutRNNCell
+from tapeflow.keras.layers.rnn import RNN, DropoutRNNCell, step_mask
 from tapeflow.ops import rnn as rnn_ops
 
 _CELL_ARGS = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer",
@@ -243,8 +243,7 @@ class _CellLayer(RNN):
         return (self.use_cudnn in ("auto", True) and not self.zero_output_for_mask
                 and cell.activation is activations.tanh
                 and cell.recurrent_activation is activations.sigmoid
-                and not (training and cell.recurrent_dropout > 0)
-                and (mask is None or mask.dtype == tf.bool))
+                and not (training and cell.recurrent_dropout > 0))
 
     def _dropped(self, sequences, training):
         if training and 0.0 < self.cell.dropout < 1.0:
@@ -290,8 +289,7 @@ class LSTM(_CellLayer):
     _extra_args = ("recurrent_activation", "unit_forget_bias", "implementation")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        mask = step_mask(mask)
         if not self._fused_ok(mask, training):
             return super().call(sequences, initial_state, mask=mask, training=training)
         h0, c0 = self._initial_state(sequences, initial_state)
@@ -318,8 +316,7 @@ class GRU(_CellLayer):
     _extra_args = ("recurrent_activation", "reset_after", "implementation")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        mask = step_mask(mask)
         if not (self.cell.reset_after and self._fused_ok(mask, training)):
             return super().call(sequences, initial_state, mask=mask, training=training)
         h0, = self._initial_state(sequences, initial_state)

@@ -16,6 +16,15 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+def step_mask(mask):
+    """The (batch, time) mask an RNN uses: the first of a list, as bool (Keras casts too)."""
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    if mask is not None and mask.dtype != tf.bool:
+        mask = tf.cast(mask, tf.bool)
+    return mask
+
+
 class DropoutRNNCell:
     """Mixin of cells with `dropout`/`recurrent_dropout`: one mask per sequence (the same for
     every step), created at the first step of a call and dropped by the RNN after it."""
@@ -164,8 +173,7 @@ class RNN(Layer):
                         return_all_outputs=self.return_sequences)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
+        mask = step_mask(mask)
         states = self._initial_state(sequences, initial_state)
         last, outputs, states = self.inner_loop(sequences, states, mask, training=training)
         if isinstance(self.cell, DropoutRNNCell):
