@@ -32,7 +32,7 @@ from tapeflow.keras.layers.reshaping import (Cropping1D, Cropping2D, Cropping3D,
                                              UpSampling1D, UpSampling2D, ZeroPadding1D,
                                              ZeroPadding2D, ZeroPadding3D)
 from tapeflow.keras.layers.embedding import Embedding, Masking  # noqa: F401
-from tapeflow.keras.layers.rnn import RNN  # noqa: F401
+from tapeflow.keras.layers.rnn import RNN, StackedRNNCells  # noqa: F401
 from tapeflow.keras.layers.recurrent import (GRU, LSTM, GRUCell, LSTMCell,  # noqa: F401
                                              SimpleRNN, SimpleRNNCell)
 from tapeflow.keras.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401

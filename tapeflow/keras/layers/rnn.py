@@ -1,5 +1,6 @@
-"""The generic recurrent layer `keras.layers.RNN(cell)`: it runs a cell over the time axis of
-`(batch, time, features)` sequences, with Keras 3's semantics for `return_sequences`,
+"""The generic recurrent layer `keras.layers.RNN(cell)` (a list of cells: StackedRNNCells): it
+runs a cell over the time axis of `(batch, time, features)` sequences, with Keras 3's
+semantics for `return_sequences`,
 `return_state`, `go_backwards`, masks (a masked step keeps the previous states; its output is
 the previous output, or zeros with `zero_output_for_mask=True`) and `initial_state`.
 
@@ -54,6 +55,86 @@ class DropoutRNNCell:
         self._recurrent_dropout_mask = None
 
 
+class StackedRNNCells(Layer):
+    """Cells run one above the other at each step, as one cell: what `RNN([cell, ...])`
+    makes. Its state is the list of the cells' states."""
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        for cell in cells:
+            if "call" not in dir(cell) or "state_size" not in dir(cell):
+                raise ValueError("All cells must have a `call` method and a `state_size` "
+                                 f"attribute. Received cells={cells}")
+        self.cells = list(cells)
+
+    @property
+    def state_size(self):
+        return [c.state_size for c in self.cells]
+
+    @property
+    def output_size(self):
+        last = self.cells[-1]
+        size = getattr(last, "output_size", None)
+        if size is not None:
+            return size
+        return last.state_size[0] if isinstance(last.state_size, (list, tuple)) \
+            else last.state_size
+
+    def get_initial_state(self, batch_size=None):
+        out = []
+        for cell in self.cells:
+            fn = getattr(cell, "get_initial_state", None)
+            if fn is not None:
+                out.append(fn(batch_size=batch_size))
+            else:
+                sizes = _as_list(cell.state_size)
+                out.append([tf.zeros((batch_size, d), dtype=self._dtype) for d in sizes])
+        return out
+
+    def build(self, input_shape):
+        from tapeflow.keras.engine.layer import _ctx
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                _ctx.build_scope.append(cell.name)
+                try:
+                    cell.build(shape)
+                finally:
+                    _ctx.build_scope.pop()
+                cell.built = True
+            size = getattr(cell, "output_size", None) or _as_list(cell.state_size)[0]
+            shape = (shape[0], size)
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            is_list = isinstance(cell_states, (list, tuple))
+            cell_states = list(cell_states) if is_list else [cell_states]
+            kwargs = {"training": training} if isinstance(cell, Layer) and \
+                type(cell)._call_spec_cache.training else {}
+            inputs, cell_states = (cell.call if isinstance(cell, Layer) else cell)(
+                inputs, cell_states, **kwargs)
+            cell_states = _as_list(cell_states)
+            if len(cell_states) == 1 and not is_list:
+                cell_states = cell_states[0]
+            new_states.append(cell_states)
+        return inputs, new_states
+
+    def get_config(self):
+        from tapeflow.keras.layers.serialization import serialize
+        config = super().get_config()
+        config["cells"] = [serialize(c) for c in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        from tapeflow.keras.layers.serialization import deserialize
+        config = dict(config)
+        config["cells"] = [deserialize(c) for c in config["cells"]]
+        return cls(**config)
+
+
 def rnn_loop(step, sequences, states, mask=None, go_backwards=False,
              zero_output_for_mask=False, return_all_outputs=True):
     """Runs `step(x_t, states) -> (output, new_states)` over axis 1; returns (last output,
@@ -69,7 +150,9 @@ def rnn_loop(step, sequences, states, mask=None, go_backwards=False,
         new_states = _as_list(new_states)
         if masks is not None:
             m = tf.expand_dims(masks[t], -1)
-            new_states = [tf.where(m, n, s) for n, s in zip(new_states, states)]
+            kept = [tf.where(m, n, s) for n, s in zip(nest.flatten(new_states),
+                                                      nest.flatten(states))]
+            new_states = nest.pack_sequence_as(new_states, kept)
             if prev is None or zero_output_for_mask:
                 prev = tf.zeros_like(out)
             out = tf.where(m, out, prev)
@@ -101,8 +184,7 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError("Stacked cells (a list of cells) are not supported: "
-                                      "stack RNN layers instead.")
+            cell = StackedRNNCells(cell)
         if "call" not in dir(cell):
             raise ValueError("Argument `cell` should have a `call` method. "
                              f"Received: cell={cell}")
@@ -155,7 +237,8 @@ class RNN(Layer):
             batch = sequences.shape[0]
             return self.get_initial_state(batch if batch is not None else
                                           tf.shape(sequences)[0])
-        return [tf.cast(tf.convert_to_tensor(s), self._dtype) for s in _as_list(initial_state)]
+        return nest.map_structure(lambda s: tf.cast(tf.convert_to_tensor(s), self._dtype),
+                                  _as_list(initial_state))
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
@@ -176,9 +259,11 @@ class RNN(Layer):
         mask = step_mask(mask)
         states = self._initial_state(sequences, initial_state)
         last, outputs, states = self.inner_loop(sequences, states, mask, training=training)
-        if isinstance(self.cell, DropoutRNNCell):
-            self.cell.reset_dropout_mask()
-            self.cell.reset_recurrent_dropout_mask()
+        cells = self.cell.cells if isinstance(self.cell, StackedRNNCells) else [self.cell]
+        for cell in cells:
+            if isinstance(cell, DropoutRNNCell):
+                cell.reset_dropout_mask()
+                cell.reset_recurrent_dropout_mask()
         return self._finish(last, outputs, states)
 
     def _finish(self, last, outputs, states):

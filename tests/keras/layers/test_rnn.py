@@ -154,3 +154,13 @@ def test_symbolic_shapes_and_config():
     assert config["recurrent_activation"] == "sigmoid"
     with pytest.raises(ValueError, match="units"):
         keras.layers.LSTM(0)
+
+
+def test_stacked_cells_match_keras(realtf):
+    flags = dict(return_sequences=True, return_state=True)
+    ours = keras.layers.RNN([keras.layers.LSTMCell(3), keras.layers.GRUCell(2)], **flags)
+    theirs = realtf.keras.layers.RNN([realtf.keras.layers.LSTMCell(3),
+                                      realtf.keras.layers.GRUCell(2)], **flags)
+    check_rnn(realtf, ours, theirs, mask=MASK)
+    clone = keras.layers.RNN.from_config(ours.get_config())
+    assert [type(c).__name__ for c in clone.cell.cells] == ["LSTMCell", "GRUCell"]
