@@ -103,11 +103,23 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def __str__(self):
+        name = self._graph_name()
+        if name is not None:  # a named tensor of a trace prints as TF's graph tensors do
+            return f'Tensor("{name}", shape={self.shape}, dtype={self._dtype.name})'
         return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self._dtype.name})"
 
     def __repr__(self):
+        name = self._graph_name()
+        if name is not None:
+            return f"<tf.Tensor '{name}' shape={self.shape} dtype={self._dtype.name}>"
         return (f"<tf.Tensor: shape={self.shape}, dtype={self._dtype.name}, "
                 f"numpy={_numpy_text(self, is_repr=True)}>")
+
+    def _graph_name(self):
+        graph = state.graph
+        if graph is None or not self._is_symbolic():
+            return None
+        return graph.tensor_name(self)
 
     def __format__(self, spec):
         if spec and self.ndim == 0:

@@ -57,6 +57,7 @@ class Graph:
         self.steps = []
         self.created_variables = []
         self.allow_variable_creation = True
+        self.names = {}          # id(placeholder) -> TF's tensor name ("x:0"), for printing
 
     # -- slots ---------------------------------------------------------------------------------
     def _new_slot(self, tensor):
@@ -66,10 +67,21 @@ class Graph:
         self.dtypes.append(tensor._dtype)
         return i
 
-    def placeholder(self, dtype, shape):
+    def placeholder(self, dtype, shape, name=None):
         t = wrap(torch.empty(tuple(shape), dtype=dtype.torch, device="meta"), dtype)
         self.inputs.append(self._new_slot(t))
+        if name is not None:
+            taken = set(self.names.values())
+            unique, n = name, 0
+            while unique + ":0" in taken:  # TF uniquifies repeated names: x, x_1, ...
+                n += 1
+                unique = f"{name}_{n}"
+            self.names[id(t)] = unique + ":0"
         return t
+
+    def tensor_name(self, t):
+        """TF's name for a tensor of this trace ("x:0" for argument x), or None if unknown."""
+        return self.names.get(id(t))
 
     def slot(self, x):
         i = self.slot_of.get(id(x))

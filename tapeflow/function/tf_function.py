@@ -9,6 +9,7 @@ function, so that the tape sees every op.
 """
 import collections
 import functools
+import inspect
 import logging
 import weakref
 
@@ -69,6 +70,24 @@ def _key(x, tensors):
         return (t, x)
     except TypeError:
         return (t, id(x))
+
+
+def _argument_names(fn, n):
+    """The parameter names of the first `n` positional arguments (TF names each placeholder
+    after its argument; the items of `*rest` are `rest_0`, `rest_1`, ...)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            names.extend(f"{p.name}_{i}" for i in range(n - len(names)))
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+    names.extend(["args"] * (n - len(names)))
+    return names[:n]
 
 
 def _replace_tensors(x, make):
@@ -239,9 +258,12 @@ class Function:
     def _trace(self, args, kwargs, key):
         graph = Graph()
         graph.allow_variable_creation = not self._variables_created
-        make = lambda t: graph.placeholder(t._dtype, t._t.shape)  # noqa: E731
-        sym_args = _replace_tensors(list(args), make)
-        sym_kwargs = {k: _replace_tensors(v, make) for k, v in kwargs.items()}
+        names = _argument_names(self._python_function, len(args))
+        sym_args = [_replace_tensors(a, lambda t, n=n: graph.placeholder(t._dtype, t._t.shape, n))
+                    for a, n in zip(args, names)]
+        sym_kwargs = {k: _replace_tensors(v, lambda t, k=k: graph.placeholder(t._dtype,
+                                                                              t._t.shape, k))
+                      for k, v in kwargs.items()}
         saved_graph, saved_recorders = state.graph, state.recorders
         state.graph, state.recorders = graph, []
         try:

@@ -101,7 +101,7 @@ print(power(x, 10).shape)
 
 @tf.function
 def f(x):
-    print("Tracing with", getattr(x, "shape", x), getattr(x, "dtype", ""))
+    print("Tracing with", x)
     return x * 2
 
 
@@ -164,3 +164,13 @@ print(grad_fn())
 print(np.round(tf.function(lambda t: tf.reduce_sum(tf.sin(t)))(tf.range(4.0)).numpy(), 5))
 conc = my_relu.get_concrete_function(tf.TensorSpec(shape=[None], dtype=tf.float32))
 print(conc(tf.constant([-1.0, 2.0])))
+
+
+@tf.function
+def show(x, *rest, scale=None):
+    print("Tracing", x, rest, repr(scale))
+    return x
+
+
+show(tf.constant(1.0), tf.constant([2, 3]), tf.constant(4), scale=tf.constant(2.0))
+show([tf.constant(1), tf.constant(2)])
