@@ -11,3 +11,4 @@ from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
 from tapeflow.ops import nn_impl, nn_xent  # noqa: F401
 from tapeflow.ops import rnn  # noqa: F401
 from tapeflow.ops import clip  # noqa: F401
+from tapeflow.ops import variable_methods  # noqa: F401

@@ -75,3 +75,21 @@ print(w.device.endswith("CPU:0"), w.constraint, w.shape.rank, v.dtype.as_numpy_d
 print(w.ref().deref() is w, w.ref() == w.ref())
 print(tf.Variable([1.0]) > 0, abs(tf.Variable(-2.0)), tf.Variable(2.0) ** 2)
 print(tf.Variable("abc"), tf.Variable(True))
+v = tf.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+print(v.sparse_read([2, 0]))
+print(v.gather_nd([[0, 1], [2, 0]]))
+v.scatter_nd_update([[0, 0], [1, 1]], [9.0, 8.0]); print(v.numpy())
+v.scatter_nd_add([[2]], [[1.0, 1.0]]); print(v.numpy())
+v.scatter_nd_sub([[0, 1]], [2.0]); print(v.numpy())
+with tf.GradientTape() as t:
+    y = tf.reduce_sum(v.sparse_read([0, 0, 2]) * 2.0)
+print(tf.convert_to_tensor(t.gradient(y, v)))
+try:
+    v.scatter_nd_update([[5, 0]], [1.0])
+except Exception as e:
+    print(type(e).__name__)
+@tf.function
+def f():
+    v.scatter_nd_add([[0, 0]], [1.0])
+    return v.sparse_read([0])
+print(f(), f())
