@@ -165,6 +165,21 @@ class DatasetV2:
         counter = _RangeDataset(start, np.iinfo(np.int64).max)
         return DatasetV2.zip((counter, self))
 
+    def shard(self, num_shards, index, name=None):
+        """Every `num_shards`-th element, starting at `index` (a composition of enumerate,
+        filter and map, so its cardinality is unknown where TF computes it)."""
+        num_shards, index = int(num_shards), int(index)
+        if num_shards <= 0:
+            raise InvalidArgumentError(None, None, f"Number of shards must be greater than "
+                                       f"zero (currently num_shards = {num_shards}). "
+                                       f"[Op:ShardDataset]")
+        if not 0 <= index < num_shards:
+            raise InvalidArgumentError(None, None, f"Index must be between 0 and "
+                                       f"{num_shards - 1} (currently index = {index}). "
+                                       f"[Op:ShardDataset]")
+        return self.enumerate().filter(lambda i, *_: i % num_shards == index).map(
+            lambda i, *element: element[0] if len(element) == 1 else element)
+
     def concatenate(self, dataset, name=None):
         from tapeflow.data.transforms import ConcatenateDataset
         return ConcatenateDataset(self, dataset)

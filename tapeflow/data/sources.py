@@ -12,6 +12,17 @@ from tapeflow._core.tensor import convert_to_tensor, wrap_strings
 from tapeflow.data.dataset import UNKNOWN_CARDINALITY, DatasetV2
 
 
+def _specs(types, shapes):
+    """TensorSpecs pairing `output_types` with `output_shapes`, whose shapes (tuples or lists
+    themselves) are leaves where the types are (TF's map_structure_up_to)."""
+    if not nest.is_nested(types):
+        return TensorSpec(TensorShape(shapes), types)
+    if isinstance(types, dict):
+        return {k: _specs(t, None if shapes is None else shapes[k]) for k, t in types.items()}
+    parts = [_specs(t, None if shapes is None else shapes[i]) for i, t in enumerate(types)]
+    return type(types)(*parts) if hasattr(type(types), "_fields") else type(types)(parts)
+
+
 class GeneratorDataset(DatasetV2):
     """Elements yielded by a Python generator (`Dataset.from_generator`)."""
 
@@ -25,8 +36,7 @@ class GeneratorDataset(DatasetV2):
                 raise TypeError("The `output_signature` argument must be set.")
             if output_shapes is None:
                 output_shapes = nest.map_structure(lambda _: None, output_types)
-            output_signature = nest.map_structure(
-                lambda t, s: TensorSpec(TensorShape(s), t), output_types, output_shapes)
+            output_signature = _specs(output_types, output_shapes)
         for s in nest.flatten(output_signature):
             if not isinstance(s, TensorSpec):
                 raise TypeError(f"`output_signature` must contain objects that are subclass of "
