@@ -74,6 +74,9 @@ from tapeflow import keras  # noqa: E402,F401
 # -- tf.train: checkpoints (tapeflow/train/, H11) ---------------------------------------
 from tapeflow import train  # noqa: E402,F401
 
-# -- tf.Module, tf.name_scope (tapeflow/_core/module.py) and norm clipping (tapeflow/ops/clip.py)
+# -- tf.Module, tf.name_scope (tapeflow/_core/module.py), norm clipping (tapeflow/ops/clip.py),
+#    tf.TensorArray (tapeflow/ops/tensor_array.py) and tf.executing_eagerly ----------------------
 from tapeflow._core.module import Module, name_scope  # noqa: F401,E402
 from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm  # noqa: F401,E402
+from tapeflow.ops.tensor_array import TensorArray  # noqa: F401,E402
+from tapeflow.function.tf_function import executing_eagerly  # noqa: F401,E402

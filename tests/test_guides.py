@@ -6,7 +6,7 @@ generator (or are rounded), so the comparison is exact. To pay for interpreter a
 start-up once, tests/guides/_runner.py runs all programs in one process per library (the two
 processes side by side), with a header line before each program's output. graph_gaps.py
 collects what tapeflow does not match yet (AutoGraph, None dimensions in input signatures,
-symbolic tensor printing, TensorArray): it is expected to differ, strictly, so that closing a
+TensorArray loops over tensors): it is expected to differ, strictly, so that closing a
 gap shows up here; it runs last so that its failure cannot disturb the others.
 """
 import os
@@ -18,7 +18,7 @@ import pytest
 
 GUIDES = Path(__file__).parent / "guides"
 ROOT = Path(__file__).parent.parent
-EXPECTED_TO_DIFFER = {"graph_gaps": "AutoGraph, None-dim signatures, symbolic tensor printing"}
+EXPECTED_TO_DIFFER = {"graph_gaps": "AutoGraph, None dimensions in input signatures"}
 PROGRAMS = sorted((p.stem for p in GUIDES.glob("*.py") if not p.stem.startswith("_")),
                   key=lambda n: (n in EXPECTED_TO_DIFFER, n))
 TIMEOUT = 400

@@ -36,6 +36,11 @@ def functions_run_eagerly():
     return _run_eagerly
 
 
+def executing_eagerly():
+    """`tf.executing_eagerly()`: False while a tf.function is being traced."""
+    return state.graph is None
+
+
 _RETRACE_WARNING = (
     "{n} out of the last {n} calls to {fn} triggered tf.function retracing. Tracing is "
     "expensive and the excessive number of tracings could be due to (1) creating "

@@ -1,7 +1,7 @@
 """In the style of the TF guides on tf.function, the parts tapeflow does not match yet (so
 tests/test_guides.py expects this program to differ): Python control flow on tensors (needs
-AutoGraph), input signatures with None dimensions (one trace for every length), how a symbolic
-tensor prints, tf.TensorArray."""
+AutoGraph), input signatures with None dimensions (one trace for every length), a tf.TensorArray
+filled in a loop over a tensor."""
 import tensorflow as tf
 
 
