@@ -42,7 +42,8 @@ def _grad_op(op, kernel, of_output):
     """Defines TF's `<Op>Grad` op for the activation `op`, one fused torch backward kernel
     `kernel(gradients, y, *attrs)` where `y` is the activation's output (`of_output`) or its
     features, and makes it `op`'s gradient. Returns the `*Grad` op and the function
-    `(gradients, y, *attrs)` that runs it; the `*Grad` op's own gradient is set apart."""
+    `(gradients, y, *attrs)` that runs it; the caller registers the `*Grad` op's own
+    gradient."""
     grad_op = define(op.name + "Grad")
 
     def run(gradients, y, *attrs):
