@@ -170,6 +170,17 @@ def _topological_nodes(outputs):
     return order
 
 
+def _adjust_rank(x, ref_shape):
+    """Keras's `_adjust_input_rank`: a missing or extra trailing axis of size 1 is added or
+    squeezed (so `fit` takes `xs` of shape (n,) for `Input(shape=(1,))`)."""
+    rank, ref_rank = len(x.shape), len(ref_shape)
+    if rank == ref_rank + 1 and x.shape[-1] == 1:
+        return tf.squeeze(x, axis=-1)
+    if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        return tf.expand_dims(x, axis=-1)
+    return x
+
+
 class Functional(Model):
     """A model defined by its input and output KerasTensors: `keras.Model(inputs, outputs)`."""
 
@@ -255,7 +266,7 @@ class Functional(Model):
             if not isinstance(x, tf.Tensor):
                 x = tf.convert_to_tensor(np.asarray(x), dtype=kt.dtype) \
                     if isinstance(x, (np.ndarray, list)) else tf.convert_to_tensor(x)
-            values[id(kt)] = x
+            values[id(kt)] = _adjust_rank(x, kt.shape)
         for node in self._nodes:
             layer = node.layer
             if isinstance(layer, InputLayer):

@@ -5,7 +5,7 @@ is built at once and records its functional graph (for `summary()` shapes); othe
 built on its first call. Calls run the layers one after the other.
 """
 from tapeflow.keras.engine import naming
-from tapeflow.keras.engine.functional import Functional, Input, InputLayer
+from tapeflow.keras.engine.functional import Functional, Input, InputLayer, _adjust_rank
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.engine.model import Model
@@ -120,6 +120,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         x = inputs
+        if self._functional is not None and hasattr(x, "shape"):
+            x = _adjust_rank(x, self._functional.inputs[0].shape)
         for layer in self._layers_list:
             if type(layer) is InputLayer:
                 continue
