@@ -90,11 +90,10 @@ def test_activation_values_match_tf(realtf, name, kwargs, dtype):
                 rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("name,kwargs", ACTIVATIONS)
+# sigmoid and tanh are tf.math's ops re-exported; their gradients are tested with tf.math's
+@pytest.mark.parametrize("name,kwargs", [a for a in ACTIVATIONS if a[0] not in ("sigmoid", "tanh")])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_activation_gradients_match_tf(realtf, name, kwargs, dtype):
-    if name in ("sigmoid", "tanh"):
-        pytest.skip("re-exported from tf.math; their gradients are tested there")
     x = X.astype(dtype)
 
     def grad(m):
