@@ -69,10 +69,20 @@ from tapeflow import autodiff  # noqa: E402,F401
 from tapeflow.autodiff import (GradientTape, UnconnectedGradients, custom_gradient,  # noqa: F401,E402
                                recompute_grad, stop_gradient)
 
+# -- tf.function and graph control flow (tapeflow/function/) ----------------------------------
+from tapeflow._core.spec import TensorSpec  # noqa: F401,E402
+from tapeflow.function.control_flow import cond, while_loop  # noqa: F401,E402
+from tapeflow.function.graph import init_scope  # noqa: F401,E402
+from tapeflow.function.tf_function import function  # noqa: F401,E402
+from tapeflow.ops.logging import print_v2 as print  # noqa: F401,E402,A001
+
 # -- keras (tapeflow/keras/) ------------------------------------------------------------------
 from tapeflow import keras  # noqa: E402,F401
 # -- tf.train: checkpoints (tapeflow/train/, H11) ---------------------------------------
 from tapeflow import train  # noqa: E402,F401
+
+# -- tf.data (tapeflow/data/) -------------------------------------------------------------------
+from tapeflow import data  # noqa: E402,F401
 
 # -- tf.Module, tf.name_scope (tapeflow/_core/module.py), norm clipping (tapeflow/ops/clip.py),
 #    tf.TensorArray (tapeflow/ops/tensor_array.py) and tf.executing_eagerly ----------------------
