@@ -121,7 +121,7 @@ def main(argv=None):
     print(f"versions: tapeflow {info['tapeflow']}, tensorflow {info['tensorflow']}, "
           f"torch {info['torch']}")
     report = {"machine": info, "quick": args.quick, "workloads": []}
-    for w in workloads.all_workloads(args.quick):
+    for w in workloads.all_workloads(args.quick, args.device):
         if args.only and w.name not in args.only:
             continue
         print(f"\n{w.name}: {w.description}")
@@ -134,7 +134,7 @@ def main(argv=None):
             "results": [{"contender": r.contender, "seconds": r.seconds, "samples": r.samples,
                          "missing": r.missing} for r in results],
             "ratios": [{"ours": a, "other": b, "ratio": r} for a, b, r in pairs]})
-    if not args.only or "peak_memory" in args.only:
+    if args.device == "cpu" and (not args.only or "peak_memory" in args.only):
         print("\npeak_memory: peak RSS of a process fitting the seed model for one epoch")
         report["peak_memory"] = peak_memory(args.quick)
     out = pathlib.Path(args.out)

@@ -10,6 +10,9 @@ from bench.harness import Missing, Workload
 from bench.tape_loop import gradient_tape_loop, torch_loop
 
 
+DEVICE = "cpu"  # where the PyTorch contenders put their tensors (set by all_workloads)
+
+
 def _tapeflow():
     import tapeflow
     return tapeflow
@@ -46,7 +49,7 @@ def eager_add():
 
     def torch_setup():
         torch = _torch()
-        a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        a = torch.tensor([[1.0, 2.0], [3.0, 4.0]], device=DEVICE)
         return lambda: torch.add(a, a)
     return Workload("eager_add", "tf.add on 2x2 float32, eager", "op",
                     {"tapeflow": tf_like(_tapeflow), "TensorFlow": tf_like(_tensorflow),
@@ -177,9 +180,12 @@ def mlp_step(batch=128):
 
     def torch_setup():
         torch = _torch()
-        x, y = torch.from_numpy(x_np.copy()), torch.from_numpy(y_np.astype(np.int64))
-        params = [torch.tensor(w1_np, requires_grad=True), torch.zeros(512, requires_grad=True),
-                  torch.tensor(w2_np, requires_grad=True), torch.zeros(10, requires_grad=True)]
+        x = torch.from_numpy(x_np.copy()).to(DEVICE)
+        y = torch.from_numpy(y_np.astype(np.int64)).to(DEVICE)
+        params = [torch.tensor(w1_np, device=DEVICE, requires_grad=True),
+                  torch.zeros(512, device=DEVICE, requires_grad=True),
+                  torch.tensor(w2_np, device=DEVICE, requires_grad=True),
+                  torch.zeros(10, device=DEVICE, requires_grad=True)]
 
         def step():
             w1, b1, w2, b2 = params
@@ -327,7 +333,65 @@ def data_pipeline(samples=20000):
                     repeats=3, quick_repeats=2, display="s")
 
 
-def all_workloads(quick):
+# -- GPU rows (python -m bench --device cuda) ---------------------------------------------------
+
+def bf16_mlp_step(width=4096, depth=4, batch=1024, device="cuda"):
+    """A large bfloat16 MLP training step: tapeflow's tf.function step against the same step
+    in raw PyTorch (its throughput is the reference; the ratio is the fraction of it we reach).
+    TensorFlow is absent: the test extra installs tensorflow-cpu."""
+    rng = np.random.default_rng(0)
+
+    def tapeflow_setup():
+        tf = _tapeflow()
+        with tf.device("/GPU:0" if device == "cuda" else "/CPU:0"):
+            x = tf.cast(tf.constant(rng.standard_normal((batch, width), dtype=np.float32)),
+                        tf.bfloat16)
+            ws = [tf.Variable(tf.cast(tf.constant(
+                (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)),
+                tf.bfloat16)) for _ in range(depth)]
+
+        @tf.function
+        def step():
+            with tf.GradientTape() as tape:
+                h = x
+                for w in ws:
+                    h = tf.nn.relu(tf.matmul(h, w))
+                loss = tf.reduce_mean(tf.cast(h, tf.float32) ** 2)
+            for w, g in zip(ws, tape.gradient(loss, ws)):
+                w.assign_sub(tf.cast(0.01, tf.bfloat16) * g)
+            return loss
+        return lambda: step().numpy()
+
+    def torch_setup():
+        torch = _torch()
+        x = torch.from_numpy(rng.standard_normal((batch, width), dtype=np.float32)).to(
+            device, torch.bfloat16)
+        ws = [torch.from_numpy((rng.standard_normal((width, width)) / np.sqrt(width)).astype(
+            np.float32)).to(device, torch.bfloat16).requires_grad_() for _ in range(depth)]
+
+        def step():
+            h = x
+            for w in ws:
+                h = torch.relu(h @ w)
+            loss = (h.float() ** 2).mean()
+            loss.backward()
+            with torch.no_grad():
+                for w in ws:
+                    w.sub_(0.01 * w.grad)
+                    w.grad = None
+            return loss.item()
+        return step
+    return Workload("bf16_mlp_step", f"bf16 MLP {depth}x{width}, batch {batch}, train step on "
+                    f"{device}", "step", {"tapeflow function": tapeflow_setup,
+                                          "PyTorch": torch_setup},
+                    number=10, quick_number=3, repeats=7, quick_repeats=3)
+
+
+def all_workloads(quick, device="cpu"):
+    global DEVICE
+    DEVICE = device
+    if device == "cuda":  # tapeflow places on the GPU by default there; TF here is CPU-only
+        return [eager_add(), tape_loop(), function_loop(), mlp_step(), bf16_mlp_step()]
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
             mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
             cnn_step(), lstm_step()]
