@@ -113,17 +113,17 @@ class DatasetV2:
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None,
               deterministic=None, name=None):
-        from tapeflow.data.transforms import BatchDataset
+        from tapeflow.data.batching import BatchDataset
         return BatchDataset(self, batch_size, drop_remainder)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False, name=None):
-        from tapeflow.data.transforms import PaddedBatchDataset
+        from tapeflow.data.batching import PaddedBatchDataset
         return PaddedBatchDataset(self, batch_size, padded_shapes, padding_values,
                                   drop_remainder)
 
     def unbatch(self, name=None):
-        from tapeflow.data.transforms import UnbatchDataset
+        from tapeflow.data.batching import UnbatchDataset
         return UnbatchDataset(self)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None):
