@@ -408,10 +408,3 @@ def _reshape_constant(t, value, shape):
 def is_tensor(x):
     return isinstance(x, Tensor) or any(isinstance(x, b) for b, _ in _conversion_functions)
 
-
-def is_symbolic(x):
-    return isinstance(x, Tensor) and x._is_symbolic()
-
-
-def recording():
-    return bool(state.recorders)

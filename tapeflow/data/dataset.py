@@ -13,7 +13,7 @@ import torch
 from tapeflow._core import dtypes, nest
 from tapeflow._core.errors import InvalidArgumentError, OutOfRangeError
 from tapeflow._core.spec import TensorSpec
-from tapeflow._core.tensor import Tensor, constant, convert_to_tensor, wrap, wrap_strings
+from tapeflow._core.tensor import constant, wrap, wrap_strings
 from tapeflow.data import structure
 
 AUTOTUNE = -1
@@ -343,9 +343,3 @@ class _RangeDataset(DatasetV2):
 def cardinality(dataset):
     """`tf.data.experimental.cardinality`."""
     return dataset.cardinality()
-
-
-def check_element(value, spec_hint=None):
-    if isinstance(value, Tensor):
-        return value
-    return convert_to_tensor(value)

@@ -6,7 +6,7 @@ import torch
 from tapeflow._core import dtypes, nest
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.spec import TensorSpec
-from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap, wrap_strings
+from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 
 
 def to_tensors(value):
@@ -75,7 +75,3 @@ def _row(t, i):
     if t._dtype is dtypes.string:
         return wrap_strings(t._t[i])
     return wrap(t._t[i], t._dtype)
-
-
-def is_tensor_leaf(x):
-    return isinstance(x, Tensor)

@@ -14,10 +14,10 @@ import logging
 import weakref
 
 import numpy as np
+import torch
 
-from tapeflow._core import nest
+from tapeflow._core import dtypes, nest
 from tapeflow._core.context import state
-from tapeflow._core.shape import TensorShape
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
@@ -55,7 +55,7 @@ _RETRACE_WARNING = (
 def _key(x, tensors):
     """A hashable description of one argument; appends the tensors it holds to `tensors`."""
     t = type(x)
-    if t is Tensor or (isinstance(x, Tensor) and not isinstance(x, Variable)):
+    if isinstance(x, Tensor):
         tensors.append(x)
         return (x._dtype, tuple(x._t.shape))
     if isinstance(x, Variable):
@@ -308,8 +308,6 @@ class Function:
 
 def _replace_specs(x):
     """TensorSpecs in get_concrete_function's arguments become placeholder-like zeros."""
-    from tapeflow._core import dtypes
-    import torch
 
     def make(spec):
         shape = [1 if d is None else d for d in spec.shape.as_list()]
@@ -323,7 +321,6 @@ def _replace_specs(x):
 
 
 def _jit(plan):
-    import torch
     try:
         plan.run = torch.compile(plan.run, dynamic=False)
     except Exception as e:  # noqa: BLE001 - torch.compile unavailable: keep the plain plan
