@@ -53,3 +53,15 @@ def assert_same_outcome(ours_fn, theirs_fn, rtol=1e-5, atol=1e-6):
         assert o[1] == t[1], f"tapeflow raised {o[1]}, TensorFlow raised {t[1]}"
     else:
         assert_same(o[1], t[1], rtol, atol)
+
+
+def assert_same_op_error_text(ours_fn, theirs_fn, value_errors=False):
+    """When both raise: an op error (`[Op:...]`) must carry TF's text (the trailing " name: "
+    aside), and with `value_errors` so must a ValueError."""
+    ours, theirs = error_of(ours_fn), error_of(theirs_fn)
+    if ours is None or theirs is None:
+        return
+    if "[Op:" in theirs[1] and "Op<name=" not in theirs[1]:  # op errors; not signature dumps
+        assert ours[1].removesuffix(" name: ") == theirs[1].removesuffix(" name: ")
+    elif value_errors and ours[0] == "ValueError":
+        assert ours[1] == theirs[1]

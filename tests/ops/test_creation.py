@@ -5,7 +5,7 @@ import pytest
 
 import tapeflow as tf
 from tests.gradcheck import GradCase
-from tests.parity import assert_same, assert_same_outcome, outcome
+from tests.parity import assert_same, assert_same_op_error_text, assert_same_outcome
 
 R = np.random.default_rng(3)
 GRAD_CASES = [
@@ -21,18 +21,7 @@ GRAD_CASES = [
 def _same(case, rtol=1e-6, atol=1e-6):
     ours, theirs = (lambda: case(tf)), (lambda: case(_same.realtf))
     assert_same_outcome(ours, theirs, rtol, atol)
-    o, t = outcome(ours), outcome(theirs)
-    if o[0] == "error":
-        try:
-            theirs()
-        except Exception as e:  # noqa: BLE001
-            real = str(e)
-        try:
-            ours()
-        except Exception as e:  # noqa: BLE001
-            mine = str(e)
-        if "[Op:" in real and "Op<name=" not in real:  # op errors; not signature dumps
-            assert mine.removesuffix(" name: ") == real.removesuffix(" name: ")
+    assert_same_op_error_text(ours, theirs)
 
 
 @pytest.fixture(autouse=True)
