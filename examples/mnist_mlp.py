@@ -19,8 +19,11 @@ def main():
     parser.add_argument("--verbose", type=int, default=1)
     parser.add_argument("--run-eagerly", action="store_true",
                         help="compile(run_eagerly=True): no tf.function around the step")
+    parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     tf = framework(args.tensorflow)
+    if args.seed is not None:
+        tf.random.set_seed(args.seed)
     if args.dataset == "fashion_mnist":
         use_shared_fashion_mnist()
 

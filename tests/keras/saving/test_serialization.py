@@ -108,6 +108,7 @@ def test_subclassed_model(tmp_path):
 
 def test_nested_model_and_compile_objects_in_keras(realtf, tmp_path):
     import keras as rk
+    keras.utils.set_random_seed(0)  # fixed weights: the cross-framework check is reproducible
     inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu")],
                              name="inner")
     x = keras.Input((4,))
