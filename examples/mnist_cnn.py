@@ -36,7 +36,7 @@ def main():
     args = parser.parse_args()
     tf = framework(args.tensorflow)
     if args.seed is not None:
-        tf.random.set_seed(args.seed)
+        tf.keras.utils.set_random_seed(args.seed)  # weights, dropout and fit's shuffling
     use_shared_fashion_mnist()
 
     (x_train, y_train), (x_test, y_test) = tf.keras.datasets.fashion_mnist.load_data()

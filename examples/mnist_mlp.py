@@ -23,7 +23,7 @@ def main():
     args = parser.parse_args()
     tf = framework(args.tensorflow)
     if args.seed is not None:
-        tf.random.set_seed(args.seed)
+        tf.keras.utils.set_random_seed(args.seed)  # weights, dropout and fit's shuffling
     if args.dataset == "fashion_mnist":
         use_shared_fashion_mnist()
 
