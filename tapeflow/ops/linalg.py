@@ -5,6 +5,7 @@ Products are the hot path of every dense layer, so `matmul` checks nothing on it
 that torch checks anyway: shape errors are diagnosed after torch refuses, with TF's text.
 Transposes and adjoints are kernel attrs, not separate ops, so a gradient is one product (a
 complex transpose is the adjoint of a Conj, as in TF).
+On the CPU, large float32 products run on oneDNN as in TensorFlow (ops/_gemm.py says why).
 On CUDA, float32 products use TensorFloat-32 as TensorFlow does by default on Ampere and later
 (the switch, `tf.config.experimental.enable_tensor_float_32_execution`, is in _core/device.py).
 """
@@ -18,6 +19,7 @@ from tapeflow._core.context import current_device
 from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
+from tapeflow.ops import _gemm
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
 from tapeflow.ops.array import matrix_transpose, squeeze
 from tapeflow.ops.einsum import einsum_raw, eye_like, permute
@@ -50,7 +52,7 @@ def _mm_kernel(a, b, mode_a, mode_b):
         a = a.mH
     if mode_b:
         b = b.mH
-    return torch.matmul(a, b)
+    return _gemm.matmul(a, b)
 
 
 def _rank(x):
@@ -112,7 +114,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         mode_a = 2 if transpose_a or adjoint_a else 0
         mode_b = 2 if transpose_b or adjoint_b else 0
         return _run(op, _mm_kernel, a, b, (mode_a, mode_b))
-    return _run(op, torch.matmul, a, b, ())
+    return _run(op, _gemm.matmul, a, b, ())
 
 
 def _run(op, kernel, a, b, attrs):
@@ -164,7 +166,7 @@ def matmul_raw(a, b, adj_a=False, adj_b=False):
     op = MATMUL if a._t.ndim == 2 and b._t.ndim == 2 else BATCH_MATMUL
     if adj_a or adj_b:
         return execute(op, _mm_kernel, (a, b), (2 if adj_a else 0, 2 if adj_b else 0))
-    return execute(op, torch.matmul, (a, b))
+    return execute(op, _gemm.matmul, (a, b))
 
 
 def _matmul_grad(node, grad):

@@ -16,6 +16,7 @@ Outputs are in processing order (reversed time for `go_backwards`), as Keras ret
 import torch
 
 from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops import _gemm
 from tapeflow.ops._op import define, execute
 
 LSTM_SEQ = define("LSTMSequence")
@@ -41,7 +42,7 @@ def _lstm_kernel(x, h0, c0, w, u, b, *rest):
     mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
     n, steps = x.shape[0], x.shape[1]
     units = h0.shape[1]
-    xw = torch.matmul(_time_major(x, go_backwards), w) + b           # (T, B, 4u)
+    xw = _gemm.matmul(_time_major(x, go_backwards), w) + b           # (T, B, 4u)
     gates = torch.empty_like(xw)
     hs = x.new_empty((steps, n, units))
     cs = x.new_empty((steps, n, units))
@@ -50,7 +51,7 @@ def _lstm_kernel(x, h0, c0, w, u, b, *rest):
     u2, u3 = 2 * units, 3 * units
     for k in range(steps):
         g = gates[k]
-        torch.addmm(xw[k], h, u, out=g)
+        _gemm.addmm(xw[k], h, u, out=g)
         g[:, :u2].sigmoid_()
         g[:, u2:u3].tanh_()
         g[:, u3:].sigmoid_()
@@ -97,15 +98,15 @@ def _lstm_grad_kernel(x, h0, c0, w, u, gates, cs, hs, dhs, dh_last, dc_last, *re
         dc = torch.addcmul(dc, dh, o_dtc[k])
         torch.mul(dc.unsqueeze(1), from_dc[k], out=dz3[k])
         dc = dc * f[k]
-        dh = torch.mm(dz[k], ut)
+        dh = _gemm.matmul(dz[k], ut)
         if mask is not None:
             dh, dc = dh + dh_keep, dc + dc_keep
     h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]], 0)                 # (T, B, u)
     flat_dz = dz.reshape(-1, dz.shape[-1])
-    dw = torch.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dz)
-    du = torch.matmul(h_prev.reshape(-1, units).t(), flat_dz)
+    dw = _gemm.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dz)
+    du = _gemm.matmul(h_prev.reshape(-1, units).t(), flat_dz)
     db = flat_dz.sum(0)
-    dx = torch.matmul(dz, w.t())
+    dx = _gemm.matmul(dz, w.t())
     dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1)
     return dx, dh, dc, dw, du, db
 
@@ -137,12 +138,12 @@ def _gru_kernel(x, h0, w, u, b_in, b_rec, *rest):
     n, steps = x.shape[0], x.shape[1]
     units = h0.shape[1]
     u2 = 2 * units
-    xw = torch.matmul(_time_major(x, go_backwards), w) + b_in        # (T, B, 3u)
+    xw = _gemm.matmul(_time_major(x, go_backwards), w) + b_in        # (T, B, 3u)
     saved = x.new_empty((steps, n, 4 * units))  # z, r, hh, recurrent h-part (before r *)
     hs = x.new_empty((steps, n, units))
     h = h0
     for k in range(steps):
-        inner = torch.addmm(b_rec, h, u)
+        inner = _gemm.addmm(b_rec, h, u)
         s = saved[k]
         torch.sigmoid(xw[k, :, :u2] + inner[:, :u2], out=s[:, :u2])
         s[:, 3 * units:] = inner[:, u2:]
@@ -185,15 +186,15 @@ def _gru_grad_kernel(x, h0, w, u, saved, hs, dhs, dh_last, *rest):
         dx[:, u2:] = dhh
         di[:, :u2] = dx[:, :u2]
         torch.mul(dhh, r, out=di[:, u2:])
-        dh = dh * z + torch.matmul(di, ut)
+        dh = dh * z + _gemm.matmul(di, ut)
         if mask is not None:
             dh = dh + dh_keep
     h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]], 0)
     flat_dx = dx_part.reshape(-1, 3 * units)
     flat_di = dinner.reshape(-1, 3 * units)
-    dw = torch.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dx)
-    du = torch.matmul(h_prev.reshape(-1, units).t(), flat_di)
-    dx = torch.matmul(dx_part, w.t())
+    dw = _gemm.matmul(_time_major(x, go_backwards).reshape(-1, x.shape[-1]).t(), flat_dx)
+    du = _gemm.matmul(h_prev.reshape(-1, units).t(), flat_di)
+    dx = _gemm.matmul(dx_part, w.t())
     dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1)
     return dx, dh, dw, du, flat_dx.sum(0), flat_di.sum(0)
 
