@@ -216,8 +216,10 @@ class init_scope:  # noqa: N801 - TF's name
 class Plan:
     """A compiled graph: `run(input torch tensors)` returns the output torch tensors."""
 
-    def __init__(self, fn, outputs, out_dtypes, n_steps):
+    def __init__(self, fn, outputs, out_dtypes, n_steps, source=None, env=None):
         self.run = fn
+        self.source = source  # the generated Python, for reading when debugging
+        self.env = env
         self.outputs = outputs
         self.out_dtypes = out_dtypes
         self.n_steps = n_steps
@@ -306,5 +308,5 @@ def compile_plan(graph, output_slots):
     code = compile(src, "<tf.function plan>", "exec")
     exec(code, env)  # noqa: S102 - generated from the recorded steps above
     return Plan(env["plan"], output_slots, [graph.dtypes[i] for i in output_slots],
-                n_steps=len(live))
+                n_steps=len(live), source=src, env=env)
 
