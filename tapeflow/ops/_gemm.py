@@ -44,8 +44,19 @@ def _large(a, b):
 
 def matmul(a, b):
     """`a @ b` for torch tensors; `a` of rank >= 2 with a matrix `b` (batch dimensions of `a`
-    are more rows) goes to oneDNN when `_large`, anything else to `torch.matmul`."""
+    are more rows) goes to oneDNN when `_large`, anything else to `torch.matmul`.
+
+    oneDNN's inner product streams its source operand well only when that is row-major: with a
+    transposed view `a` (the weight gradient `x^T @ dy`) it runs 1.3-3x slower. Then the
+    product runs as `(b^T @ a^T)^T`, a transposed view, when `b^T` is row-major or `a` has far
+    more rows than `b` columns (a 512x128 @ 128x10 gradient: 73 -> 29 us), and otherwise on a
+    row-major copy of `a` (128x784 @ 784x512: 354 -> 38 + 273 us)."""
     if _large(a, b):
+        if a.ndim == 2 and not a.is_contiguous():
+            bt = b.t()
+            if bt.is_contiguous() or a.shape[0] >= 4 * b.shape[1]:
+                return _inner_product(bt, a, None, "none", [], "").t()
+            a = a.contiguous()
         return _inner_product(a, b.t(), None, "none", [], "")
     return torch.matmul(a, b)
 
