@@ -16,6 +16,7 @@ from tapeflow._core import dtypes
 from tapeflow._core.context import record, state
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
+from tapeflow.function.fusion import fuse_linear
 from tapeflow.ops._op import execute
 
 
@@ -276,6 +277,7 @@ def compile_plan(graph, output_slots):
             live.append(s)
             needed.update(s.ins)
     live.reverse()
+    live = fuse_linear(live, output_slots, Step)
 
     env = {}
     lines = []

@@ -68,3 +68,15 @@ def addmm(bias, a, b, out=None):
         product = _inner_product(a, b.t(), None, "none", [], "")
         return torch.add(product, bias, out=out)
     return torch.addmm(bias, a, b, out=out)
+
+
+def linear(x, w, bias, activation):
+    """`activation(x @ w + bias)` with `activation` "none" or "relu": one oneDNN call with
+    bias and ReLU applied as the product is stored, when `_large` and `bias` is a row; else the
+    same kernels a traced graph would run one by one. oneDNN adds the bias and clamps after
+    the float32 accumulation, so both ways give the same bits."""
+    if bias.ndim == 1 and _large(x, w) and x.is_contiguous() and bias.dtype is _F32 and \
+            bias.shape[0] == w.shape[1]:
+        return _inner_product(x, w.t(), bias, activation, [], "")
+    out = torch.add(matmul(x, w), bias)
+    return torch.relu(out) if activation == "relu" else out
