@@ -70,6 +70,8 @@ def _call(f, args, kwargs):
         raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument 'variables', "
                         f"since function uses variables: {variables}")
     flat_result = [convert_to_tensor(r) for r in nest.flatten(result)]
+    if state.graph is not None:  # grad_fn closes over this trace's symbolic tensors
+        state.graph.opaque_to_tapes = "tf.custom_gradient"
     if not state.recorders:
         return nest.pack_sequence_as(result, flat_result)
     arg_count = len(flat_args)

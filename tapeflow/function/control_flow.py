@@ -88,6 +88,7 @@ def _subplan(parent, fn, args):
 
 
 def _append_step(graph, op, kernel, inputs, templates):
+    graph.opaque_to_tapes = f"tf.{'cond' if op is COND else 'while_loop'}"
     outs = [wrap(torch.empty(t._t.shape, dtype=t._t.dtype, device="meta"), t._dtype)
             for t in templates]
     ins = tuple(graph.slot(x) for x in inputs)

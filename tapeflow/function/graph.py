@@ -59,6 +59,7 @@ class Graph:
         self.created_variables = []
         self.allow_variable_creation = True
         self.names = {}          # id(placeholder) -> TF's tensor name ("x:0"), for printing
+        self.opaque_to_tapes = None  # why a tape outside cannot record a replay of this trace
 
     # -- slots ---------------------------------------------------------------------------------
     def _new_slot(self, tensor):
@@ -145,8 +146,8 @@ class Graph:
         return outputs[0] if single else outputs
 
     def read_variable(self, variable):
-        """The variable's value at this point of the trace: the last value assigned in the
-        trace, else a read step (reads are steps, so they see writes made before them)."""
+        """The variable's value at this point of the trace: a read step (reads are steps, so
+        they see writes made before them), shared by the reads until the next write."""
         t = self.current.get(id(variable))
         if t is None:
             real = variable._t
@@ -163,7 +164,9 @@ class Graph:
                             f"{variable._dtype.name} variable {variable.name}.")
         i = self.slot(value)
         self.steps.append(Step(None, None, (i,), (), (), kind="assign", target=variable))
-        self.current[id(variable)] = value
+        # the next read is a read step of its own, not `value`: to a tape, a variable's value
+        # is a read of the variable, never connected to what was assigned (as in TF)
+        self.current.pop(id(variable), None)
 
     def lift_initial_value(self, variable, value):
         """A Variable is being created during this trace: allowed on the first trace only (as

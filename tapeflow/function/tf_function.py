@@ -4,8 +4,9 @@ A call builds a cache key from its arguments the way TF does (tensors by dtype a
 variables by identity, Python values by value), traces on a miss (see graph.py), and runs the
 compiled plan on the tensors' torch data. Python side effects therefore happen at trace time
 only. Functions that cannot be traced (data-dependent shapes, string ops) fall back to eager
-execution with a warning; so do calls made while a GradientTape is recording outside the
-function, so that the tape sees every op.
+execution with a warning. A call made while a GradientTape records outside the function runs
+the trace op by op so the tape sees every op (or, when the trace holds a custom gradient or
+graph control flow, runs the Python function eagerly).
 """
 import collections
 import functools
@@ -22,6 +23,7 @@ from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.function.graph import Graph, Untraceable, compile_plan
+from tapeflow.ops._op import execute
 
 _run_eagerly = False
 
@@ -109,8 +111,10 @@ def _replace_tensors(x, make):
 class ConcreteFunction:
     """One trace of a `Function` for one input signature: a compiled plan."""
 
-    def __init__(self, graph, structured_outputs, output_template, plan, signature):
+    def __init__(self, graph, structured_outputs, output_template, plan, signature,
+                 output_slots=()):
         self.graph = graph
+        self._output_slots = output_slots
         self.structured_outputs = structured_outputs
         self._template = output_template  # outputs with tensors replaced by their index
         self._plan = plan
@@ -124,9 +128,31 @@ class ConcreteFunction:
         results = [wrap(o, d) for o, d in zip(outs, dts)]
         return _fill(self._template, results)
 
+    def _call_recorded(self, tensors):
+        """Runs the trace op by op through `execute`, for a GradientTape recording outside
+        the function: the tape sees the ops, variable reads and writes an eager call would
+        show it (so gradients are the same), and Python side effects stay at trace time."""
+        g = self.graph
+        values = dict(zip(g.inputs, tensors))
+        for slot, t in g.constants.items():
+            values[slot] = wrap(t, g.dtypes[slot])
+        for s in g.steps:
+            if s.kind == "read":
+                values[s.outs[0]] = s.target.value()
+            elif s.kind == "assign":
+                s.target.assign(values[s.ins[0]])
+            elif s.kind == "effect":
+                s.kernel(*[values[i]._t for i in s.ins], *s.attrs)
+            else:
+                out = execute(s.op, s.kernel, [values[i] for i in s.ins], s.attrs)
+                values.update(zip(s.outs, out if s.multi else (out,)))
+        return _fill(self._template, [values[i] for i in self._output_slots])
+
     def __call__(self, *args, **kwargs):
         tensors = []
         _key((args, kwargs), tensors)
+        if state.recorders and self.graph.opaque_to_tapes is None:
+            return self._call_recorded(tensors)
         return self._call_flat(tensors)
 
     @property
@@ -212,9 +238,9 @@ class Function:
         return self._tracing_count
 
     def __call__(self, *args, **kwargs):
-        if _run_eagerly or self._eager_only or state.graph is not None or state.recorders:
+        if _run_eagerly or self._eager_only or state.graph is not None:
             # eager: debugging switch, untraceable function, nested call inside a trace
-            # (inlined), or an outer tape that must see each op
+            # (inlined)
             return self._python_function(*args, **kwargs)
         if self.input_signature is not None:
             args = self._check_signature(args, kwargs)
@@ -230,6 +256,12 @@ class Function:
                                 self._name, e)
                 self._eager_only = str(e)
                 return self._python_function(*args, **kwargs)
+        if state.recorders:
+            # a tape outside: it sees the trace op by op, unless the trace holds what only
+            # Python can show it (a custom gradient, graph control flow)
+            if concrete.graph.opaque_to_tapes is None:
+                return concrete._call_recorded(tensors)
+            return self._python_function(*args, **kwargs)
         return concrete._call_flat(tensors)
 
     def get_concrete_function(self, *args, **kwargs):
@@ -294,7 +326,7 @@ class Function:
         if self._jit_compile:
             plan = _jit(plan)
         self._tracing_count += 1
-        concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs))
+        concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs), out_slots)
         self._cache[key] = concrete
         if len(self._recent) == self._recent.maxlen and all(self._recent):
             logging.warning(_RETRACE_WARNING.format(n=self._recent.maxlen,
