@@ -371,6 +371,13 @@ def _convert_value(value, dtype):
     return _numpy_to_tensor(a, dtype, current_device(), owned=a is not value)
 
 
+def adopt_numpy(a):
+    """A Tensor over a NumPy array made for it and referenced nowhere else (a fresh gather
+    of a batch): no copy on the CPU. Anything else must go through `convert_to_tensor`, which
+    copies, so later writes to the caller's array do not show in the tensor."""
+    return _numpy_to_tensor(a, None, current_device(), owned=True)
+
+
 def constant(value, dtype=None, shape=None, name="Const"):
     """Creates a constant tensor from a tensor-like value (`tf.constant`)."""
     if dtype is not None:

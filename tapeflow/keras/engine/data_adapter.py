@@ -12,7 +12,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow._core import nest
-from tapeflow._core.tensor import Tensor
+from tapeflow._core.tensor import Tensor, adopt_numpy
 from tapeflow._core.variable import Variable
 from tapeflow.keras.engine import config
 
@@ -115,19 +115,29 @@ class ArrayBatches:
         return self.steps
 
     def epoch(self):
-        """Yields the batches of one epoch as tuples of tensors."""
+        """Yields the batches of one epoch as tuples of tensors. Shuffled epochs gather each
+        batch's rows from the arrays as it is needed (as Keras does with its shuffled
+        indices), rather than writing a permuted copy of all the data first."""
         data = (self.x, self.y, self.sample_weight)
-        if self.shuffle:
-            perm = np.random.permutation(self.num_samples)
-            data = nest.map_structure(lambda a: None if a is None else a[perm], data)
+        perm = np.random.permutation(self.num_samples) if self.shuffle else None
         bs = self.batch_size
-        to_tensor = _batch_to_tensor
         for step in range(self.steps):
             start = (step % self.num_batches) * bs
             stop = min(start + bs, self.num_samples)
-            x, y, sw = nest.map_structure(
-                lambda a: None if a is None else to_tensor(a[start:stop]), data)
-            yield pack_x_y_sample_weight(x, y, sw)
+            if perm is None:
+                batch = nest.map_structure(
+                    lambda a: None if a is None else _batch_to_tensor(a[start:stop]), data)
+            else:
+                rows = perm[start:stop]
+                batch = nest.map_structure(lambda a: None if a is None else _gather(a, rows),
+                                           data)
+            yield pack_x_y_sample_weight(*batch)
+
+
+def _gather(a, rows):
+    if a.dtype == object or a.dtype.kind in "SU":
+        return tf.constant(a[rows])
+    return adopt_numpy(np.take(a, rows, axis=0))
 
 
 def _batch_to_tensor(a):
