@@ -138,6 +138,10 @@ class Graph:
             self.steps.append(Step(op, kernel, ins, attrs, (), kind="effect"))
             return None
         single = type(out) is torch.Tensor
+        if single and not out.is_meta:  # a kernel that makes its output on a given device
+            out = out.to("meta")
+        elif not single:
+            out = [o.to("meta") if type(o) is torch.Tensor and not o.is_meta else o for o in out]
         outputs = (wrap(out),) if single else tuple(wrap(o) for o in out)
         self.steps.append(Step(op, kernel, ins, attrs, tuple(self._new_slot(o) for o in outputs),
                                multi=not single))

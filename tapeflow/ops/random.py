@@ -252,6 +252,15 @@ UNIFORM_INT = define("RandomUniformInt", differentiable=False, stateful=True)
 TRUNCATED = define("TruncatedNormal", differentiable=False, stateful=True)
 SHUFFLE = define("RandomShuffle", differentiable=False, stateful=True)
 MULTINOMIAL = define("Multinomial", differentiable=False, stateful=True)
+# While tracing, a draw is only a shape: these kernels would draw real numbers on the device
+# they are given (and a trace would bake them in as constants).
+NORMAL.meta_fn = UNIFORM.meta_fn = TRUNCATED.meta_fn = \
+    lambda shape, dtype, device, gen: torch.empty(shape, dtype=dtype, device="meta")
+UNIFORM_INT.meta_fn = \
+    lambda shape, low, high, dtype, device, gen: torch.empty(shape, dtype=dtype, device="meta")
+SHUFFLE.meta_fn = lambda t, gen: torch.empty_like(t, device="meta")
+MULTINOMIAL.meta_fn = lambda logits, num_samples, dtype, gen: torch.empty(
+    (logits.shape[0], num_samples), dtype=dtype, device="meta")
 STATELESS_NORMAL = define("StatelessRandomNormalV2", differentiable=False)
 STATELESS_UNIFORM = define("StatelessRandomUniformV2", differentiable=False)
 STATELESS_UNIFORM_INT = define("StatelessRandomUniformIntV2", differentiable=False)

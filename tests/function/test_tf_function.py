@@ -305,3 +305,22 @@ def test_shape_arithmetic_stays_traced():
         return tf.reshape(x, [tf.shape(x)[0], -1]) * 2.0
     assert f(tf.ones((2, 3, 2))).shape == (2, 6)
     assert f._eager_only is None and f.experimental_get_tracing_count() == 1
+
+
+def test_random_draws_inside_a_function_are_new_on_every_call():
+    from tapeflow import keras
+    dropout = keras.layers.Dropout(0.5)
+    draws = {
+        "uniform": lambda: tf.random.uniform([64]) * 1.0,
+        "uniform_int": lambda: tf.random.uniform([64], maxval=1000, dtype=tf.int32) + 0,
+        "normal": lambda: tf.random.normal([64]) + 0.0,
+        "truncated": lambda: tf.random.truncated_normal([64]) + 0.0,
+        "shuffle": lambda: tf.random.shuffle(tf.range(64)) + 0,
+        "categorical": lambda: tf.random.categorical(tf.zeros((1, 1000)), 64) + 0,
+        "dropout": lambda: dropout(tf.ones(64), training=True) + 0.0,
+    }
+    for name, draw in draws.items():
+        fn = tf.function(draw)
+        first, second = fn().numpy(), fn().numpy()
+        assert first.shape == second.shape and not np.array_equal(first, second), name
+        assert fn.experimental_get_tracing_count() == 1
