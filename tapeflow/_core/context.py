@@ -92,3 +92,12 @@ def pop_recorder(recorder):
         if recs[i] is recorder:
             del recs[i]
             return
+
+
+def unknown_size(d):
+    """Whether size `d` stands for a `None` dimension in a trace serving every size of it
+    (function/polymorphic.py): code that would loop over such a size must refuse, as TF's
+    does for an unknown dimension."""
+    g = state.graph
+    return g is not None and bool(g.sentinels) and d != 0 and \
+        any(d % s == 0 for s in g.sentinels)

@@ -5,6 +5,7 @@ Operators (`+`, `@`, `[]`, ...) are attached by `tapeflow.ops` when it is import
 TensorFlow's math_ops does, so this module stays below the ops layer.
 """
 import numbers
+import sys
 
 import numpy as np
 import torch
@@ -52,7 +53,25 @@ class Tensor:
 
     @property
     def shape(self):
-        return TensorShape._from_sizes(self._t.shape)
+        t = self._t
+        if self._dtype is not dtypes.string and t.is_meta:
+            graph = state.graph
+            if graph is not None and graph.sentinels and not _internal(sys._getframe(1)):
+                # a trace for every size of a None dimension (function/polymorphic.py): user
+                # code sees None, ops and gradients the stand-in size they record as attrs
+                return self._shape_with_none(graph.sentinels)
+        return TensorShape._from_sizes(t.shape)
+
+    def _shape_with_none(self, sentinels):
+        return TensorShape([None if d and any(d % s == 0 for s in sentinels) else d
+                            for d in self._t.shape])
+
+    def _shown_shape(self):
+        """The shape as str/repr show it (with None for the dimensions of any size)."""
+        graph = state.graph
+        if graph is not None and graph.sentinels and self._is_symbolic():
+            return self._shape_with_none(graph.sentinels)
+        return self.shape
 
     def get_shape(self):
         return self.shape
@@ -105,13 +124,13 @@ class Tensor:
     def __str__(self):
         name = self._graph_name()
         if name is not None:  # a named tensor of a trace prints as TF's graph tensors do
-            return f'Tensor("{name}", shape={self.shape}, dtype={self._dtype.name})'
+            return f'Tensor("{name}", shape={self._shown_shape()}, dtype={self._dtype.name})'
         return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self._dtype.name})"
 
     def __repr__(self):
         name = self._graph_name()
         if name is not None:
-            return f"<tf.Tensor '{name}' shape={self.shape} dtype={self._dtype.name}>"
+            return f"<tf.Tensor '{name}' shape={self._shown_shape()} dtype={self._dtype.name}>"
         return (f"<tf.Tensor: shape={self.shape}, dtype={self._dtype.name}, "
                 f"numpy={_numpy_text(self, is_repr=True)}>")
 
@@ -135,11 +154,20 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("Scalar tensor has no `len()`")
+        if self._is_symbolic() and self._shown_shape()[0] is None:
+            raise TypeError(f"len is not well defined for a symbolic Tensor "
+                            f"({self._graph_name() or 'Tensor'}). Please call `x.shape` rather "
+                            "than `len(x)` for shape information.")
         return self._t.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
+        if self._is_symbolic() and self._shown_shape()[0] is None:
+            raise OperatorNotAllowedInGraphError(
+                "Iterating over a symbolic `tf.Tensor` is not allowed: its first dimension is "
+                "only known when the tf.function runs. Use tf.map_fn or tf.while_loop, or "
+                "tf.config.run_functions_eagerly(True) to debug.")
         return (self[i] for i in range(self._t.shape[0]))
 
     # Python scalar conversions follow NumPy's rules on the value, as TF's do.
@@ -159,6 +187,9 @@ class Tensor:
         return complex(self.numpy())
 
     def _require_value(self, what):
+        graph = state.graph
+        if graph is not None and not self._is_symbolic():
+            graph.note_python_use(self)
         if self._is_symbolic():
             raise OperatorNotAllowedInGraphError(
                 f"Using a symbolic `tf.Tensor` as a Python `{what}` is not allowed while a "
@@ -369,6 +400,13 @@ def _convert_value(value, dtype):
         return value.__tf_tensor__(dtype, None)
     a = _python_to_numpy(value, dtype)
     return _numpy_to_tensor(a, dtype, current_device(), owned=a is not value)
+
+
+_INTERNAL = ("tapeflow.ops", "tapeflow.autodiff", "tapeflow._core")
+
+
+def _internal(frame):
+    return frame.f_globals.get("__name__", "").startswith(_INTERNAL)
 
 
 def adopt_numpy(a):

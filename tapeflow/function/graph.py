@@ -16,6 +16,7 @@ from tapeflow._core import dtypes
 from tapeflow._core.context import record, state
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
+from tapeflow.function import polymorphic
 from tapeflow.function.fusion import fuse_linear
 from tapeflow.ops._op import execute
 
@@ -60,6 +61,11 @@ class Graph:
         self.allow_variable_creation = True
         self.names = {}          # id(placeholder) -> TF's tensor name ("x:0"), for printing
         self.opaque_to_tapes = None  # why a tape outside cannot record a replay of this trace
+        self.shapes = []         # slot -> shape during the trace
+        # sizes standing for `None` dimensions (polymorphic.py); poly_mark says why the trace
+        # cannot serve other sizes after all
+        self.sentinels = parent.sentinels if parent is not None else ()
+        self.poly_mark = None
 
     # -- slots ---------------------------------------------------------------------------------
     def _new_slot(self, tensor):
@@ -67,6 +73,7 @@ class Graph:
         self.slot_of[id(tensor)] = i
         self.held.append(tensor)
         self.dtypes.append(tensor._dtype)
+        self.shapes.append(tuple(tensor._t.shape) if tensor._dtype is not dtypes.string else ())
         return i
 
     def placeholder(self, dtype, shape, name=None):
@@ -118,11 +125,13 @@ class Graph:
                                        if x._dtype is not dtypes.string):
             # every input is a known value (a constant, a static shape): run it now, so shape
             # arithmetic like `tf.reshape(x, [tf.shape(x)[0], -1])` stays concrete
-            saved, state.graph = state.graph, None
-            try:
-                return execute(op, kernel, inputs, attrs)
-            finally:
-                state.graph = saved
+            if not self.sentinels:
+                return self._run_now(op, kernel, inputs, attrs)
+            if not polymorphic.sized_by_sentinel(self, op, kernel, inputs, attrs):
+                out = self._run_now(op, kernel, inputs, attrs)
+                if polymorphic.follows_stand_ins(self, kernel, inputs, attrs, out):
+                    return out
+            # else recorded: computed from the actual sizes when the function runs
         ins = [self.slot(x) for x in inputs]
         args = [x._t if x._t.is_meta else x._t.to("meta") for x in inputs]
         try:
@@ -148,6 +157,20 @@ class Graph:
         if state.recorders:
             record(op, kernel, inputs, attrs, outputs)
         return outputs[0] if single else outputs
+
+    def _run_now(self, op, kernel, inputs, attrs):
+        saved, state.graph = state.graph, None
+        try:
+            return execute(op, kernel, inputs, attrs)
+        finally:
+            state.graph = saved
+
+    def note_python_use(self, tensor):
+        """A known tensor became a Python bool/int/float while tracing: if its value came
+        from a `None` dimension, the trace cannot serve other sizes."""
+        if self.sentinels and tensor._dtype is not dtypes.string:
+            polymorphic.mark_if_mentions(self, tensor._t, "a Python value made from a `None` "
+                                                          "dimension")
 
     def read_variable(self, variable):
         """The variable's value at this point of the trace: a read step (reads are steps, so

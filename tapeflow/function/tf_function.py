@@ -22,7 +22,8 @@ from tapeflow._core.context import state
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
-from tapeflow.function.graph import Graph, Untraceable, compile_plan
+from tapeflow.function import polymorphic
+from tapeflow.function.graph import Graph, Step, Untraceable, compile_plan
 from tapeflow.ops._op import execute
 
 _run_eagerly = False
@@ -112,9 +113,13 @@ class ConcreteFunction:
     """One trace of a `Function` for one input signature: a compiled plan."""
 
     def __init__(self, graph, structured_outputs, output_template, plan, signature,
-                 output_slots=()):
+                 output_slots=(), poly_dims=None):
         self.graph = graph
         self._output_slots = output_slots
+        self._poly_dims = poly_dims   # ((input index, axis, sentinel), ...) for None dims
+        self._specializations = {}
+        self._jit_compile = False
+        self._retrace = None          # the Function's call, for sizes the trace cannot serve
         self.structured_outputs = structured_outputs
         self._template = output_template  # outputs with tensors replaced by their index
         self._plan = plan
@@ -122,9 +127,24 @@ class ConcreteFunction:
         self.variables = tuple(graph.variables.values())
         self.trainable_variables = tuple(v for v in self.variables if v.trainable)
 
+    def _specialization(self, tensors):
+        """The trace for these tensors' sizes of the `None` dimensions (raises
+        NotPolymorphic when the trace does not fit them)."""
+        key = tuple(tensors[i]._t.shape[axis] for i, axis, _ in self._poly_dims)
+        spec = self._specializations.get(key)
+        if spec is None:
+            sizes = {s: n for (_, _, s), n in zip(self._poly_dims, key)}
+            spec = polymorphic.specialize(self.graph, sizes, self._output_slots,
+                                          compile_plan, Step)
+            if self._jit_compile:
+                spec.plan = _jit(spec.plan)
+            self._specializations[key] = spec
+        return spec
+
     def _call_flat(self, tensors):
-        outs = self._plan.run(*[t._t for t in tensors])
-        dts = self._plan.out_dtypes
+        plan = self._plan if self._poly_dims is None else self._specialization(tensors).plan
+        outs = plan.run(*[t._t for t in tensors])
+        dts = plan.out_dtypes
         results = [wrap(o, d) for o, d in zip(outs, dts)]
         return _fill(self._template, results)
 
@@ -133,10 +153,14 @@ class ConcreteFunction:
         the function: the tape sees the ops, variable reads and writes an eager call would
         show it (so gradients are the same), and Python side effects stay at trace time."""
         g = self.graph
+        steps, constants = g.steps, g.constants
+        if self._poly_dims is not None:
+            spec = self._specialization(tensors)
+            steps, constants = spec.steps, spec.constants
         values = dict(zip(g.inputs, tensors))
-        for slot, t in g.constants.items():
+        for slot, t in constants.items():
             values[slot] = wrap(t, g.dtypes[slot])
-        for s in g.steps:
+        for s in steps:
             if s.kind == "read":
                 values[s.outs[0]] = s.target.value()
             elif s.kind == "assign":
@@ -151,15 +175,21 @@ class ConcreteFunction:
     def __call__(self, *args, **kwargs):
         tensors = []
         _key((args, kwargs), tensors)
-        if state.recorders and self.graph.opaque_to_tapes is None:
-            return self._call_recorded(tensors)
-        return self._call_flat(tensors)
+        try:
+            if state.recorders and self.graph.opaque_to_tapes is None:
+                return self._call_recorded(tensors)
+            return self._call_flat(tensors)
+        except polymorphic.NotPolymorphic:
+            return self._retrace(*args, **kwargs)
 
     @property
     def outputs(self):
         return nest.flatten(self.structured_outputs)
 
     def __repr__(self):
+        if self._plan is None:
+            return f"<ConcreteFunction ({len(self.graph.steps)} steps, any size of its None " \
+                   "dimensions)>"
         return f"<ConcreteFunction ({self._plan.n_steps} kernels)>"
 
 
@@ -209,6 +239,9 @@ class Function:
         self._tracing_count = 0
         self._recent = collections.deque(maxlen=5)
         self._eager_only = None   # reason, once the function proved untraceable
+        # the one trace serving every size of the signature's None dimensions; False once
+        # that proved impossible (then each concrete shape gets a trace)
+        self._poly = None if _has_none_dims(self.input_signature) else False
         self._variables_created = False
         self._bound = weakref.WeakKeyDictionary()
         functools.update_wrapper(self, python_function)
@@ -244,6 +277,10 @@ class Function:
             return self._python_function(*args, **kwargs)
         if self.input_signature is not None:
             args = self._check_signature(args, kwargs)
+            if self._poly is not False:
+                result = self._call_polymorphic(args)
+                if result is not _NO_RESULT:
+                    return result
         tensors = []
         key = _key((args, kwargs), tensors)
         concrete = self._cache.get(key)
@@ -264,9 +301,80 @@ class Function:
             return self._python_function(*args, **kwargs)
         return concrete._call_flat(tensors)
 
+    def _call_polymorphic(self, args):
+        tensors = []
+        _key((args, {}), tensors)
+        if self._poly is None:
+            self._poly = self._trace_polymorphic(self.input_signature) or False
+            if self._poly is False:
+                return _NO_RESULT
+        try:
+            spec = self._poly._specialization(tensors)
+        except polymorphic.NotPolymorphic as e:
+            logging.debug("tf.function %s: sizes outside its trace (%s); tracing them.",
+                          self._name, e)
+            return _NO_RESULT
+        self._recent.append(False)
+        if state.recorders:
+            if self._poly.graph.opaque_to_tapes is None:
+                return self._poly._call_recorded(tensors)
+            return self._python_function(*args)
+        outs = spec.plan.run(*[t._t for t in tensors])
+        return _fill(self._poly._template,
+                     [wrap(o, d) for o, d in zip(outs, spec.plan.out_dtypes)])
+
+    def _trace_polymorphic(self, specs):
+        """Traces once with sentinel sizes for the None dimensions of `specs`; None when the
+        trace cannot serve other sizes (it is then dropped)."""
+        sentinels = iter(polymorphic.SENTINELS)
+        shapes, poly_dims = [], []
+        try:
+            for i, spec in enumerate(specs):
+                shape = []
+                for axis, d in enumerate(spec.shape.as_list()):
+                    if d is None:
+                        d = next(sentinels)
+                        poly_dims.append((i, axis, d))
+                    shape.append(d)
+                shapes.append(shape)
+        except StopIteration:
+            return None
+        graph = Graph()
+        graph.sentinels = tuple(s for _, _, s in poly_dims)
+        try:
+            concrete = self._trace_into(graph, specs, shapes, poly_dims)
+            polymorphic.check(graph)
+        except Exception as e:  # noqa: BLE001 - a concrete trace will meet any real error
+            logging.debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
+            return None
+        return concrete
+
+    def _trace_into(self, graph, specs, shapes, poly_dims):
+        graph.allow_variable_creation = not self._variables_created
+        names = _argument_names(self._python_function, len(specs))
+        sym_args = [graph.placeholder(spec.dtype, shape, n)
+                    for spec, shape, n in zip(specs, shapes, names)]
+        outputs = self._run_traced(graph, sym_args, {})
+        out_slots, template = self._outputs(graph, outputs)
+        self._tracing_count += 1
+        concrete = ConcreteFunction(graph, outputs, template, None, (tuple(specs), {}),
+                                    out_slots, tuple(poly_dims))
+        concrete._jit_compile = bool(self._jit_compile)
+        concrete._retrace = self
+        return concrete
+
     def get_concrete_function(self, *args, **kwargs):
         if not args and not kwargs and self.input_signature is not None:
+            if self._poly is None:
+                self._poly = self._trace_polymorphic(self.input_signature) or False
+            if self._poly is not False:
+                return self._poly
             args = tuple(self.input_signature)
+        elif not kwargs and args and all(isinstance(a, TensorSpec) for a in args) and \
+                _has_none_dims(args):
+            concrete = self._trace_polymorphic(args)
+            if concrete is not None:
+                return concrete
         args = _replace_specs(args)
         kwargs = _replace_specs(kwargs)
         tensors = []
@@ -301,6 +409,21 @@ class Function:
         sym_kwargs = {k: _replace_tensors(v, lambda t, k=k: graph.placeholder(t._dtype,
                                                                               t._t.shape, k))
                       for k, v in kwargs.items()}
+        outputs = self._run_traced(graph, sym_args, sym_kwargs)
+        out_slots, template = self._outputs(graph, outputs)
+        plan = compile_plan(graph, out_slots)
+        if self._jit_compile:
+            plan = _jit(plan)
+        self._tracing_count += 1
+        concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs), out_slots)
+        self._cache[key] = concrete
+        if len(self._recent) == self._recent.maxlen and all(self._recent):
+            logging.warning(_RETRACE_WARNING.format(n=self._recent.maxlen,
+                                                    fn=self._python_function))
+            self._recent.clear()
+        return concrete
+
+    def _run_traced(self, graph, sym_args, sym_kwargs):
         saved_graph, saved_recorders = state.graph, state.recorders
         state.graph, state.recorders = graph, []
         try:
@@ -309,6 +432,11 @@ class Function:
             state.graph, state.recorders = saved_graph, saved_recorders
         if graph.created_variables:
             self._variables_created = True
+        return outputs
+
+    @staticmethod
+    def _outputs(graph, outputs):
+        """The output slots and the output structure with tensors replaced by `_Index`."""
         flat = nest.flatten(outputs)
         out_slots, template_flat = [], []
         for leaf in flat:
@@ -322,20 +450,19 @@ class Function:
                 template_flat.append(leaf)
         template = template_flat[0] if not nest.is_nested(outputs) else \
             nest.pack_sequence_as(outputs, template_flat)
-        plan = compile_plan(graph, out_slots)
-        if self._jit_compile:
-            plan = _jit(plan)
-        self._tracing_count += 1
-        concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs), out_slots)
-        self._cache[key] = concrete
-        if len(self._recent) == self._recent.maxlen and all(self._recent):
-            logging.warning(_RETRACE_WARNING.format(n=self._recent.maxlen,
-                                                    fn=self._python_function))
-            self._recent.clear()
-        return concrete
+        return out_slots, template
 
     def __repr__(self):
         return f"<tapeflow.function.Function {self._name}>"
+
+
+_NO_RESULT = object()
+
+
+def _has_none_dims(specs):
+    return specs is not None and any(
+        isinstance(s, TensorSpec) and s.shape.rank is not None and None in s.shape.as_list()
+        for s in specs)
 
 
 def _replace_specs(x):

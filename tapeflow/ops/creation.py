@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import current_device
+from tapeflow._core.context import current_device, state
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_like,
@@ -61,6 +61,9 @@ def _filled(shape, value, dtype):
         if value:
             raise TypeError(f"Cannot convert {value} to EagerTensor of dtype string")
         return wrap_strings(np.full(dims, b"", dtype=object))
+    if state.graph is not None:  # tracing: a Fill op, so sizes of None dims stay symbolic
+        scalar = torch.tensor(value, dtype=dtype.torch, device=current_device())
+        return execute(FILL, _fill_kernel, (wrap(scalar, dtype),), (tuple(dims),))
     t = torch.ones(dims, dtype=dtype.torch, device=current_device()) if value else \
         torch.zeros(dims, dtype=dtype.torch, device=current_device())
     return wrap(t, dtype)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
+from tapeflow._core.context import unknown_size
 from tapeflow._core.tensor import convert_to_tensor, wrap_strings
 from tapeflow.ops._op import define, error, execute, is_tensor_like, kernel_error, tf_type_name
 from tapeflow.ops.array import (_device, _int_tensor, _out_type, _shape_of, dims_text, int_arg,
@@ -169,6 +170,8 @@ def unstack(value, num=None, axis=0, name="unstack"):
     if num is not None and num != shape[axis]:
         raise kernel_error(f"Input shape axis {axis} must equal {num}, got shape "
                            f"{dims_text(shape)}", UNPACK, _device(x))
+    if unknown_size(shape[axis]):
+        raise ValueError(f"Cannot infer argument `num` from shape {x._shown_shape()}")
     if x._dtype is _STRING:
         return [wrap_strings(np.take(x._t, i, axis)) for i in range(shape[axis])]
     return list(unstack_raw(x, axis))

@@ -25,6 +25,23 @@ GRU_SEQ = define("GRUSequence")
 GRU_SEQ_GRAD = define("GRUSequenceGrad", differentiable=False)
 
 
+def _meta(*shapes, like):
+    return tuple(torch.empty(s, dtype=like.dtype, device="meta") for s in shapes)
+
+
+# Shapes while tracing, without the kernels' loop over the time steps.
+LSTM_SEQ.meta_fn = lambda x, h0, c0, w, u, b, *rest: _meta(
+    (x.shape[0], x.shape[1], h0.shape[1]), h0.shape, c0.shape,
+    (x.shape[1], x.shape[0], u.shape[1]), (x.shape[1], x.shape[0], h0.shape[1]), like=x)
+LSTM_SEQ_GRAD.meta_fn = lambda x, h0, c0, w, u, *rest: _meta(
+    x.shape, h0.shape, c0.shape, w.shape, u.shape, (u.shape[1],), like=x)
+GRU_SEQ.meta_fn = lambda x, h0, w, u, b_in, b_rec, *rest: _meta(
+    (x.shape[0], x.shape[1], h0.shape[1]), h0.shape,
+    (x.shape[1], x.shape[0], 4 * h0.shape[1]), like=x)
+GRU_SEQ_GRAD.meta_fn = lambda x, h0, w, u, *rest: _meta(
+    x.shape, h0.shape, w.shape, u.shape, (w.shape[1],), (u.shape[1],), like=x)
+
+
 def _time_major(x, go_backwards):
     xt = x.transpose(0, 1)
     return xt.flip(0) if go_backwards else xt

@@ -174,3 +174,31 @@ def show(x, *rest, scale=None):
 
 show(tf.constant(1.0), tf.constant([2, 3]), tf.constant(4), scale=tf.constant(2.0))
 show([tf.constant(1), tf.constant(2)])
+
+
+@tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+def next_collatz(x):
+    print("Tracing with", x)
+    return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
+
+
+print(next_collatz(tf.constant([1, 2])))
+print(next_collatz(tf.constant([1, 2, 3, 4])))
+try:
+    next_collatz(tf.constant([[1, 2], [3, 4]]))
+except (TypeError, ValueError) as e:
+    print(type(e).__name__)
+print(next_collatz.experimental_get_tracing_count())
+
+
+@tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+def centered(x):
+    print("Tracing centered", x.shape)
+    n = tf.cast(tf.shape(x)[0], tf.float32)
+    flat = tf.reshape(x - tf.reduce_mean(x, axis=0), [-1])
+    return flat, tf.reduce_sum(x * x) / (n - 1.0), tf.zeros(tf.shape(x)[1:]) + n
+
+
+for rows, cols in ((3, 2), (2, 4), (5, 1)):
+    print(centered(tf.reshape(tf.range(rows * cols, dtype=tf.float32), (rows, cols))))
+print(centered.experimental_get_tracing_count())

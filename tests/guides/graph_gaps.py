@@ -1,7 +1,6 @@
 """In the style of the TF guides on tf.function, the parts tapeflow does not match yet (so
 tests/test_guides.py expects this program to differ): Python control flow on tensors (needs
-AutoGraph), input signatures with None dimensions (one trace for every length), a tf.TensorArray
-filled in a loop over a tensor."""
+AutoGraph) and a tf.TensorArray filled in a loop over a tensor."""
 import tensorflow as tf
 
 
@@ -62,21 +61,3 @@ def simple_relu(x):
 tf_simple_relu = tf.function(simple_relu)
 print("First branch, with graph:", tf_simple_relu(tf.constant(1)).numpy())
 print("Second branch, with graph:", tf_simple_relu(tf.constant(-1)).numpy())
-
-
-
-
-@tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
-def next_collatz(x):
-    print("Tracing with", x)
-    return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
-
-
-print(next_collatz(tf.constant([1, 2])))
-print(next_collatz(tf.constant([1, 2, 3, 4])))
-try:
-    next_collatz(tf.constant([[1, 2], [3, 4]]))
-except (TypeError, ValueError) as e:
-    print(type(e).__name__)
-
-
