@@ -13,11 +13,12 @@ kernel and nothing else.
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import record, state
+from tapeflow._core.context import current_device, record, state
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
 from tapeflow.function import polymorphic
 from tapeflow.function.fusion import fuse_linear
+from tapeflow.ops import math as math_ops
 from tapeflow.ops._op import execute
 
 
@@ -262,6 +263,19 @@ def _stateful(step):
     return step.kind in ("assign", "effect") or (step.kind == "op" and step.op.stateful)
 
 
+_SHAPE_ONLY = (math_ops._ones_like_kernel, math_ops._zeros_like_kernel)
+
+
+def _small(graph, slot):
+    """A non-string slot of at most 4096 elements, whose constant is cheap to keep."""
+    if graph.dtypes[slot] is dtypes.string:
+        return False
+    n = 1
+    for d in graph.shapes[slot]:
+        n *= d
+    return n <= 4096
+
+
 def compile_plan(graph, output_slots):
     steps = graph.steps
     constants = dict(graph.constants)
@@ -283,6 +297,12 @@ def compile_plan(graph, output_slots):
                 outs = (out,) if type(out) is torch.Tensor else tuple(out)
                 for slot, value in zip(s.outs, outs):
                     constants[slot] = value
+                continue
+            if s.kernel in _SHAPE_ONLY and _small(graph, ins[0]):
+                # ones_like/zeros_like of a static shape: a constant, like the ops after it
+                like = torch.empty(graph.shapes[ins[0]], dtype=graph.dtypes[ins[0]].torch,
+                                   device=current_device())
+                constants[s.outs[0]] = s.kernel(like, *s.attrs)
                 continue
             try:
                 key = (s.kernel, ins, s.attrs)

@@ -194,16 +194,18 @@ def specialize(graph, sizes, output_slots, compile_plan, step_type):
                 raise NotPolymorphic(f"{s.op.name} gives shape {tuple(o.shape)} for sizes "
                                      f"{sizes}, not {substitute(graph.shapes[slot], sizes)}")
             metas[slot] = o
-    plan = compile_plan(_View(graph, steps, constants), output_slots)
+    shapes = [substitute(shape, sizes) for shape in graph.shapes]
+    plan = compile_plan(_View(graph, steps, constants, shapes), output_slots)
     return Specialization(steps, constants, plan)
 
 
 class _View:
     """A graph with other steps and constants, for compile_plan."""
 
-    def __init__(self, graph, steps, constants):
+    def __init__(self, graph, steps, constants, shapes):
         self.steps = steps
         self.constants = constants
+        self.shapes = shapes
         self.inputs = graph.inputs
         self.dtypes = graph.dtypes
 

@@ -324,3 +324,21 @@ def test_random_draws_inside_a_function_are_new_on_every_call():
         first, second = fn().numpy(), fn().numpy()
         assert first.shape == second.shape and not np.array_equal(first, second), name
         assert fn.experimental_get_tracing_count() == 1
+
+
+def test_gradient_of_a_scalar_step_folds_to_a_few_kernels_and_matches_eager():
+    x_eager, x_graph = tf.Variable(0.0), tf.Variable(0.0)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            y = x * x - 4.0 * x + 4.0
+        x.assign_sub(0.01 * tape.gradient(y, x))
+
+    fn = tf.function(lambda: step(x_graph))
+    for _ in range(50):
+        step(x_eager)
+        fn()
+    assert x_graph.numpy() == x_eager.numpy()
+    # ones_like of the static-shaped seed gradient folds with what follows from it: a read,
+    # five kernels and the write (it was 14 steps)
+    assert fn.get_concrete_function()._plan.n_steps <= 7
