@@ -130,10 +130,14 @@ class ConcreteFunction:
     def _specialization(self, tensors):
         """The trace for these tensors' sizes of the `None` dimensions (raises
         NotPolymorphic when the trace does not fit them)."""
-        key = tuple(tensors[i]._t.shape[axis] for i, axis, _ in self._poly_dims)
+        key = tuple(t._t.shape for t in tensors)
         spec = self._specializations.get(key)
         if spec is None:
-            sizes = {s: n for (_, _, s), n in zip(self._poly_dims, key)}
+            sizes = {s: key[i][axis] for i, axis, s in self._poly_dims}
+            for slot, shape in zip(self.graph.inputs, key):
+                if polymorphic.substitute(self.graph.shapes[slot], sizes) != tuple(shape):
+                    raise polymorphic.NotPolymorphic(f"a {tuple(shape)} input where the trace "
+                                                     "has other fixed dimensions")
             spec = polymorphic.specialize(self.graph, sizes, self._output_slots,
                                           compile_plan, Step)
             if self._jit_compile:
@@ -218,7 +222,8 @@ class Function:
     Args:
         python_function: the function to compile.
         input_signature: optional list of `tf.TensorSpec`; calls must match it.
-        reduce_retracing: accepted for compatibility (tapeflow traces per concrete shape).
+        reduce_retracing: after a second shape of the same ranks, trace once with None for
+            the dimensions that differed (see polymorphic.py).
         jit_compile: compile the plan with `torch.compile` (fused kernels).
 
     Example:
@@ -242,6 +247,8 @@ class Function:
         # the one trace serving every size of the signature's None dimensions; False once
         # that proved impossible (then each concrete shape gets a trace)
         self._poly = None if _has_none_dims(self.input_signature) else False
+        self._relaxed = {}       # reduce_retracing: ranks key -> trace with None dims
+        self._seen_shapes = {}   # ranks key -> shapes so far (None where they differed)
         self._variables_created = False
         self._bound = weakref.WeakKeyDictionary()
         functools.update_wrapper(self, python_function)
@@ -282,8 +289,12 @@ class Function:
                 if result is not _NO_RESULT:
                     return result
         tensors = []
-        key = _key((args, kwargs), tensors)
+        key = _key((args, kwargs), tensors) if args or kwargs else _NO_ARGUMENTS
         concrete = self._cache.get(key)
+        if concrete is None and self._reduce_retracing and tensors:
+            result = self._call_relaxed(args, kwargs, key, tensors)
+            if result is not _NO_RESULT:
+                return result
         self._recent.append(concrete is None)
         if concrete is None:
             try:
@@ -305,60 +316,99 @@ class Function:
         tensors = []
         _key((args, {}), tensors)
         if self._poly is None:
-            self._poly = self._trace_polymorphic(self.input_signature) or False
+            self._poly = self._trace_signature(self.input_signature) or False
             if self._poly is False:
                 return _NO_RESULT
+        return self._run_polymorphic(self._poly, tensors, args, {})
+
+    def _run_polymorphic(self, concrete, tensors, args, kwargs):
+        """Runs an all-sizes trace on `tensors`; _NO_RESULT when their sizes do not fit it."""
         try:
-            spec = self._poly._specialization(tensors)
+            spec = concrete._specialization(tensors)
         except polymorphic.NotPolymorphic as e:
             logging.debug("tf.function %s: sizes outside its trace (%s); tracing them.",
                           self._name, e)
             return _NO_RESULT
         self._recent.append(False)
         if state.recorders:
-            if self._poly.graph.opaque_to_tapes is None:
-                return self._poly._call_recorded(tensors)
-            return self._python_function(*args)
+            if concrete.graph.opaque_to_tapes is None:
+                return concrete._call_recorded(tensors)
+            return self._python_function(*args, **kwargs)
         outs = spec.plan.run(*[t._t for t in tensors])
-        return _fill(self._poly._template,
-                     [wrap(o, d) for o, d in zip(outs, spec.plan.out_dtypes)])
+        return _fill(concrete._template, [wrap(o, d) for o, d in zip(outs, spec.plan.out_dtypes)])
 
-    def _trace_polymorphic(self, specs):
-        """Traces once with sentinel sizes for the None dimensions of `specs`; None when the
-        trace cannot serve other sizes (it is then dropped)."""
+    def _call_relaxed(self, args, kwargs, key, tensors):
+        """`reduce_retracing=True`: after a second shape of the same ranks, one trace with
+        None for the dimensions that differed serves them all (as TF relaxes its trace)."""
+        if any(isinstance(leaf, np.ndarray) for leaf in nest.flatten((args, kwargs))):
+            return _NO_RESULT
+        rkey = _rank_key(key)
+        relaxed = self._relaxed.get(rkey)
+        if relaxed is not None:
+            result = self._run_polymorphic(relaxed, tensors, args, kwargs)
+            if result is not _NO_RESULT:
+                return result
+        shapes = [list(t._t.shape) for t in tensors]
+        seen = self._seen_shapes.get(rkey)
+        if seen is None:  # the first shape of these ranks gets an exact trace, as in TF
+            self._seen_shapes[rkey] = shapes
+            return _NO_RESULT
+        dims = [[d if d == s else None for d, s in zip(shape, old)]
+                for shape, old in zip(shapes, seen)]
+        self._seen_shapes[rkey] = dims
+        names = _argument_names(self._python_function, len(args))
+
+        def make_args(graph, sized):
+            by_id = {id(t): s for t, s in zip(tensors, sized)}
+
+            def placeholder(t, name):
+                return graph.placeholder(t._dtype, by_id[id(t)], name)
+            return ([_replace_tensors(a, lambda t, n=n: placeholder(t, n))
+                     for a, n in zip(args, names)],
+                    {k: _replace_tensors(v, lambda t, k=k: placeholder(t, k))
+                     for k, v in kwargs.items()})
+        concrete = self._trace_polymorphic(dims, (args, kwargs), make_args)
+        if concrete is None:
+            return _NO_RESULT
+        self._relaxed[rkey] = concrete
+        return self._run_polymorphic(concrete, tensors, args, kwargs)
+
+    def _trace_signature(self, specs):
+        names = _argument_names(self._python_function, len(specs))
+
+        def make_args(graph, shapes):
+            return [graph.placeholder(spec.dtype, shape, n)
+                    for spec, shape, n in zip(specs, shapes, names)], {}
+        return self._trace_polymorphic([spec.shape.as_list() for spec in specs],
+                                       (tuple(specs), {}), make_args)
+
+    def _trace_polymorphic(self, dims, signature, make_args):
+        """Traces once with sentinel sizes for the None entries of `dims` (one shape list per
+        input tensor); None when the trace cannot serve other sizes (it is then dropped)."""
         sentinels = iter(polymorphic.SENTINELS)
         shapes, poly_dims = [], []
         try:
-            for i, spec in enumerate(specs):
-                shape = []
-                for axis, d in enumerate(spec.shape.as_list()):
-                    if d is None:
-                        d = next(sentinels)
-                        poly_dims.append((i, axis, d))
-                    shape.append(d)
-                shapes.append(shape)
+            for i, shape in enumerate(dims):
+                shapes.append([d if d is not None else next(sentinels) for d in shape])
+                poly_dims.extend((i, a, s) for a, (d, s) in enumerate(zip(shape, shapes[-1]))
+                                 if d is None)
         except StopIteration:
             return None
         graph = Graph()
         graph.sentinels = tuple(s for _, _, s in poly_dims)
+        graph.allow_variable_creation = not self._variables_created
         try:
-            concrete = self._trace_into(graph, specs, shapes, poly_dims)
+            sym_args, sym_kwargs = make_args(graph, shapes)
+            outputs = self._run_traced(graph, sym_args, sym_kwargs)
+            out_slots, template = self._outputs(graph, outputs)
             polymorphic.check(graph)
         except Exception as e:  # noqa: BLE001 - a concrete trace will meet any real error
             logging.debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
             return None
-        return concrete
-
-    def _trace_into(self, graph, specs, shapes, poly_dims):
-        graph.allow_variable_creation = not self._variables_created
-        names = _argument_names(self._python_function, len(specs))
-        sym_args = [graph.placeholder(spec.dtype, shape, n)
-                    for spec, shape, n in zip(specs, shapes, names)]
-        outputs = self._run_traced(graph, sym_args, {})
-        out_slots, template = self._outputs(graph, outputs)
-        self._tracing_count += 1
-        concrete = ConcreteFunction(graph, outputs, template, None, (tuple(specs), {}),
-                                    out_slots, tuple(poly_dims))
+        finally:
+            self._tracing_count += 1
+        concrete = ConcreteFunction(graph, outputs, template, None, signature, out_slots,
+                                    tuple(poly_dims))
         concrete._jit_compile = bool(self._jit_compile)
         concrete._retrace = self
         return concrete
@@ -366,13 +416,13 @@ class Function:
     def get_concrete_function(self, *args, **kwargs):
         if not args and not kwargs and self.input_signature is not None:
             if self._poly is None:
-                self._poly = self._trace_polymorphic(self.input_signature) or False
+                self._poly = self._trace_signature(self.input_signature) or False
             if self._poly is not False:
                 return self._poly
             args = tuple(self.input_signature)
         elif not kwargs and args and all(isinstance(a, TensorSpec) for a in args) and \
                 _has_none_dims(args):
-            concrete = self._trace_polymorphic(args)
+            concrete = self._trace_signature(args)
             if concrete is not None:
                 return concrete
         args = _replace_specs(args)
@@ -457,6 +507,16 @@ class Function:
 
 
 _NO_RESULT = object()
+_NO_ARGUMENTS = _key(((), {}), [])
+
+
+def _rank_key(key):
+    """A cache key with each tensor's shape replaced by its rank."""
+    if isinstance(key, tuple):
+        if len(key) == 2 and isinstance(key[0], dtypes.DType) and isinstance(key[1], tuple):
+            return (key[0], len(key[1]))
+        return tuple(_rank_key(k) for k in key)
+    return key
 
 
 def _has_none_dims(specs):

@@ -156,3 +156,22 @@ def test_keras_models_under_a_none_batch_signature(layers, shape, traces):
         np.testing.assert_allclose(fn(x).numpy(), model(x, training=False).numpy(),
                                    rtol=1e-5, atol=1e-6)
     assert len(calls) == traces
+
+
+def test_reduce_retracing_relaxes_the_dimensions_that_changed():
+    traced_shapes = []
+
+    @tf.function(reduce_retracing=True)
+    def f(x, k):
+        traced_shapes.append(x.shape.as_list())
+        return tf.reduce_sum(x, axis=0) * k
+
+    for shape in ((2, 3), (4, 3), (7, 3), (5, 3)):
+        x = tf.ones(shape)
+        np.testing.assert_array_equal(f(x, 2.0).numpy(), np.full(3, 2.0 * shape[0]))
+    assert traced_shapes == [[2, 3], [None, 3]]   # TF: the first exact, then relaxed
+    f(tf.ones((2, 5)), 2.0)                       # a second dimension changes too
+    f(tf.ones((9, 1)), 2.0)
+    assert traced_shapes[2:] == [[None, None]]
+    f(tf.ones((2, 3)), 3.0)                       # a new Python value: a new trace
+    assert f.experimental_get_tracing_count() == 4
