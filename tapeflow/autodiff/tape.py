@@ -13,10 +13,10 @@ Trainable variables read inside the tape are watched automatically: a read shows
 identity node from the variable to the tensor it produced. A non-persistent tape forgets its
 recording after one `gradient()` (or `jacobian()`), so nothing it saw is kept alive.
 """
-import logging
 
 from tapeflow._core import nest
 from tapeflow._core.context import pop_recorder, push_recorder
+from tapeflow._core.logs import warn_first_n
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.autodiff import backprop, jacobian as jacobian_lib
@@ -29,24 +29,6 @@ READ_VARIABLE.gradient(lambda node, grad: grad)
 _LEAVES = (Tensor, Variable)  # exact types: the single-tensor fast path of gradient()
 _CONSUMED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
              "(or jacobians)")
-
-# -- TF's warnings, through the logger TF uses (printed as `WARNING:tensorflow:...`) ----------
-_logger = logging.getLogger("tensorflow")
-_warned = {}
-
-
-def warn_first_n(key, n, message, *args):
-    """`logging.log_first_n(WARN, ...)` as TF uses it: each warning at most `n` times."""
-    count = _warned.get(key, 0)
-    if count >= n:
-        return
-    _warned[key] = count + 1
-    if not _logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
-        _logger.addHandler(handler)
-    _logger.warning(message, *args)
-
 
 def _not_tensor(obj):
     return ValueError(f"Passed in object {obj} of type {type(obj).__name__!r}, not tf.Tensor or "

@@ -11,7 +11,6 @@ graph control flow, runs the Python function eagerly).
 import collections
 import functools
 import inspect
-import logging
 import weakref
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 
 from tapeflow._core import dtypes, nest
 from tapeflow._core.context import state
+from tapeflow._core.logs import debug, warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
@@ -300,7 +300,7 @@ class Function:
             try:
                 concrete = self._trace(args, kwargs, key)
             except (Untraceable, NotImplementedError) as e:  # e.g. a data-dependent shape
-                logging.warning("tf.function %s cannot be traced (%s); it will run eagerly.",
+                warn("tf.function %s cannot be traced (%s); it will run eagerly.",
                                 self._name, e)
                 self._eager_only = str(e)
                 return self._python_function(*args, **kwargs)
@@ -326,8 +326,7 @@ class Function:
         try:
             spec = concrete._specialization(tensors)
         except polymorphic.NotPolymorphic as e:
-            logging.debug("tf.function %s: sizes outside its trace (%s); tracing them.",
-                          self._name, e)
+            debug("tf.function %s: sizes outside its trace (%s); tracing them.", self._name, e)
             return _NO_RESULT
         self._recent.append(False)
         if state.recorders:
@@ -403,7 +402,7 @@ class Function:
             out_slots, template = self._outputs(graph, outputs)
             polymorphic.check(graph)
         except Exception as e:  # noqa: BLE001 - a concrete trace will meet any real error
-            logging.debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
+            debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
             return None
         finally:
             self._tracing_count += 1
@@ -468,8 +467,7 @@ class Function:
         concrete = ConcreteFunction(graph, outputs, template, plan, (args, kwargs), out_slots)
         self._cache[key] = concrete
         if len(self._recent) == self._recent.maxlen and all(self._recent):
-            logging.warning(_RETRACE_WARNING.format(n=self._recent.maxlen,
-                                                    fn=self._python_function))
+            warn(_RETRACE_WARNING.format(n=self._recent.maxlen, fn=self._python_function))
             self._recent.clear()
         return concrete
 
@@ -543,7 +541,7 @@ def _jit(plan):
     try:
         plan.run = torch.compile(plan.run, dynamic=False)
     except Exception as e:  # noqa: BLE001 - torch.compile unavailable: keep the plain plan
-        logging.warning("jit_compile=True: torch.compile is unavailable (%s); running the "
+        warn("jit_compile=True: torch.compile is unavailable (%s); running the "
                         "plain plan.", e)
     return plan
 

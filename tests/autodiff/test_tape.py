@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from tapeflow._core import logs
 from tapeflow.autodiff import tape as tape_module
 from tapeflow.ops import _op
 from tests.autodiff._same import assert_same_grads
@@ -495,7 +496,7 @@ def test_error_matches_tf(realtf, program):
 
 @pytest.fixture
 def fresh_warnings(monkeypatch):
-    monkeypatch.setattr(tape_module, "_warned", {})
+    monkeypatch.setattr(logs, "_warned", {})
 
 
 def test_integer_watch_warns_like_tf(caplog, fresh_warnings):

@@ -342,3 +342,13 @@ def test_gradient_of_a_scalar_step_folds_to_a_few_kernels_and_matches_eager():
     # ones_like of the static-shaped seed gradient folds with what follows from it: a read,
     # five kernels and the write (it was 14 steps)
     assert fn.get_concrete_function()._plan.n_steps <= 7
+
+
+def test_retracing_warning_goes_to_the_tensorflow_logger(caplog):
+    import logging
+    fn = tf.function(lambda x: x + 1)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for n in range(1, 7):
+            fn(tf.ones(n))
+    messages = [r.getMessage() for r in caplog.records if r.name == "tensorflow"]
+    assert len(messages) == 1 and messages[0].startswith("5 out of the last 5 calls to ")
