@@ -1,6 +1,8 @@
 """Kernel fusion on a compiled graph, as TF's grappler remapper does it: a product followed by
 a bias addition (and a ReLU) becomes one `_FusedMatMul`-like kernel call, so the product's
-output is stored once instead of being written, read, and written twice more.
+output is stored once instead of being written, read, and written twice more. And a MaxPool
+whose gradient is taken in the same plan keeps the argmax of each window for it, instead of
+the gradient finding the maxima again.
 
 A pattern fuses only when each intermediate result has no other reader (not another step,
 not a function output); the fused step takes the place of the last step it replaces, where
@@ -8,7 +10,7 @@ all of its inputs are already computed.
 """
 import torch
 
-from tapeflow.ops import _gemm
+from tapeflow.ops import _gemm, pooling
 from tapeflow.ops.nn import _bias_add_kernel
 
 
@@ -57,3 +59,29 @@ def fuse_linear(steps, output_slots, step_type):
     if not replaced:
         return steps
     return [replaced.get(n, s) for n, s in enumerate(steps) if replaced.get(n, s) is not None]
+
+
+def keep_pool_argmax(steps, first_free_slot, step_type):
+    """`steps` with each MaxPool whose MaxPoolGrad (same input, same attrs) follows returning
+    its argmax too, and that gradient using it. Returns (steps, slots used)."""
+    pools = {}
+    for n, s in enumerate(steps):
+        if s.kind == "op" and s.kernel is pooling._max_pool_kernel:
+            pools[(s.ins[0], s.outs[0], s.attrs)] = n
+    if not pools:
+        return steps, 0
+    steps = list(steps)
+    slot = first_free_slot
+    for n, s in enumerate(steps):
+        if s.kind != "op" or s.kernel is not pooling._max_pool_grad_kernel:
+            continue
+        m = pools.pop((s.ins[0], s.ins[1], s.attrs), None)
+        if m is None:
+            continue
+        pool = steps[m]
+        steps[m] = step_type(pool.op, pooling.max_pool_argmax_kernel, pool.ins, pool.attrs,
+                             (pool.outs[0], slot), multi=True)
+        steps[n] = step_type(s.op, pooling.max_pool_grad_argmax_kernel,
+                             (s.ins[0], slot, s.ins[2]), s.attrs, s.outs)
+        slot += 1
+    return steps, slot - first_free_slot

@@ -17,7 +17,7 @@ from tapeflow._core.context import current_device, record, state
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
 from tapeflow.function import polymorphic
-from tapeflow.function.fusion import fuse_linear
+from tapeflow.function.fusion import fuse_linear, keep_pool_argmax
 from tapeflow.ops import math as math_ops
 from tapeflow.ops._op import execute
 
@@ -328,6 +328,7 @@ def compile_plan(graph, output_slots):
             needed.update(s.ins)
     live.reverse()
     live = fuse_linear(live, output_slots, Step)
+    live, _ = keep_pool_argmax(live, len(graph.dtypes), Step)
 
     env = {}
     lines = []

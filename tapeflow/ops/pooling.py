@@ -67,6 +67,26 @@ def _max_pool_grad_kernel(x, y, g, ksize, strides, pads, channels_first):
     return from_channels_first(_crop(dx, pads, x.shape[2:], channels_first), channels_first)
 
 
+def max_pool_argmax_kernel(x, ksize, strides, pads, channels_first):
+    """MaxPool's output and each window's argmax: what a traced plan runs when the same plan
+    also takes MaxPool's gradient (function/fusion.py), so the gradient need not find the
+    maxima again."""
+    xc = to_channels_first(x, channels_first)
+    xp = pad_input(xc, pads, float("-inf"))
+    y, idx = _MAX[xc.ndim - 2](xp, ksize, strides, 0, 1, False, True)
+    return from_channels_first(y, channels_first), idx
+
+
+def max_pool_grad_argmax_kernel(x, idx, g, ksize, strides, pads, channels_first):
+    """`_max_pool_grad_kernel` with the argmax from `max_pool_argmax_kernel`."""
+    x = to_channels_first(x, channels_first)
+    g = to_channels_first(g, channels_first)
+    xp = pad_input(x, pads, float("-inf"))
+    dx = _MAX_BACKWARD[x.ndim - 2](g, xp, ksize, strides, (0,) * (x.ndim - 2),
+                                   (1,) * (x.ndim - 2), False, idx)
+    return from_channels_first(_crop(dx, pads, x.shape[2:], channels_first), channels_first)
+
+
 def _max_pool_grad_grad_kernel(x, y, gg, ksize, strides, pads, channels_first):
     x = to_channels_first(x, channels_first)
     gg = to_channels_first(gg, channels_first)

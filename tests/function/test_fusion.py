@@ -84,3 +84,34 @@ def test_keras_dense_training_step_matches_eager_bitwise():
     assert ("relu",) in _fused_steps(traced)
     for a, b in zip(m1.weights, m2.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("pool, shape, padding", [
+    (tf.nn.max_pool2d, (4, 9, 9, 3), "VALID"),
+    (tf.nn.max_pool2d, (4, 9, 9, 3), "SAME"),
+    (tf.nn.max_pool3d, (2, 5, 6, 7, 2), "SAME"),
+])
+def test_max_pool_keeps_its_argmax_for_the_gradient_bitwise(pool, shape, padding):
+    from tapeflow.ops import pooling
+    x, = _rng_tensors(shape, seed=4)
+
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = pool(x, 2, 2, padding)
+            loss = tf.reduce_sum(y * y)
+        return y, tape.gradient(loss, x)
+
+    fn = tf.function(step)
+    for got, want in zip(fn(x), step(x)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    kernels = _kernels(fn, x)
+    assert pooling.max_pool_argmax_kernel in kernels
+    assert pooling._max_pool_kernel not in kernels
+    plain = tf.function(lambda x: pool(x, 2, 2, padding))  # no gradient: the plain kernel
+    assert pooling._max_pool_kernel in _kernels(plain, x)
+
+
+def _kernels(fn, *args):
+    env = fn.get_concrete_function(*args)._plan.env
+    return [v for k, v in env.items() if k.startswith("k")]
