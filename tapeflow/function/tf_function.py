@@ -300,8 +300,7 @@ class Function:
             try:
                 concrete = self._trace(args, kwargs, key)
             except (Untraceable, NotImplementedError) as e:  # e.g. a data-dependent shape
-                warn("tf.function %s cannot be traced (%s); it will run eagerly.",
-                                self._name, e)
+                warn("tf.function %s cannot be traced (%s); it will run eagerly.", self._name, e)
                 self._eager_only = str(e)
                 return self._python_function(*args, **kwargs)
         if state.recorders:
