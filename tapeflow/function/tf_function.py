@@ -394,7 +394,8 @@ class Function:
             return None
         graph = Graph()
         graph.sentinels = tuple(s for _, _, s in poly_dims)
-        graph.allow_variable_creation = not self._variables_created
+        created_before = self._variables_created
+        graph.allow_variable_creation = not created_before
         try:
             sym_args, sym_kwargs = make_args(graph, shapes)
             outputs = self._run_traced(graph, sym_args, sym_kwargs)
@@ -402,6 +403,9 @@ class Function:
             polymorphic.check(graph)
         except Exception as e:  # noqa: BLE001 - a concrete trace will meet any real error
             debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
+            # the trace that replaces this one is the first that counts: it may create the
+            # function's variables (again) as TF's one trace would
+            self._variables_created = created_before
             return None
         finally:
             self._tracing_count += 1

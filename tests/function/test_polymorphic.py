@@ -175,3 +175,16 @@ def test_reduce_retracing_relaxes_the_dimensions_that_changed():
     assert traced_shapes[2:] == [[None, None]]
     f(tf.ones((2, 3)), 3.0)                       # a new Python value: a new trace
     assert f.experimental_get_tracing_count() == 4
+
+
+def test_a_dropped_all_sizes_trace_leaves_variable_creation_to_the_trace_replacing_it():
+    made = []
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):
+        v = tf.Variable(2.0)             # created unconditionally: fine for one trace in TF
+        made.append(v)
+        return x[: int(tf.shape(x)[0])] * v   # a Python int from the size drops the trace
+
+    np.testing.assert_array_equal(f(tf.ones(3)).numpy(), [2.0, 2.0, 2.0])
+    assert len(made) == 2                # the dropped trace's, then the one in use
