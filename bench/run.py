@@ -152,7 +152,8 @@ def write_markdown(report, path):
     m = report["machine"]
     lines = [f"## {m['device'].upper()}: {m['cpu']} ({m['cpu_count']} cores), GPU: {m['gpu']}",
              "", f"{m['date']}; tapeflow {m['tapeflow']}, TensorFlow {m['tensorflow']}, "
-             f"PyTorch {m['torch']}, Python {m['python']}; medians, contenders alternated.", "",
+             f"PyTorch {m['torch']}, Python {m['python']}; medians, contenders alternated. "
+             "TensorFlow runs with its defaults (oneDNN kernels on).", "",
              "| workload | contender | time | ratio tapeflow / other |", "|---|---|---|---|"]
     for w in report["workloads"]:
         first = True
