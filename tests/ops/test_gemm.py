@@ -16,6 +16,7 @@ def _strided_operands():
     yield a.t().contiguous().t(), b.t().contiguous().t()  # column-major
     yield torch.randn(1, 300, generator=g).expand(128, 300), b  # stride 0
     yield torch.randn(4, 32, 300, generator=g), b  # batch dimensions are rows
+    yield torch.randn(4, 300, 32, generator=g).transpose(1, 2), b  # ... of a strided batch
     yield torch.randn(128, 512, generator=g).t(), torch.randn(128, 10, generator=g)  # tall x^T
     yield torch.randn(128, 784, generator=g).t(), torch.randn(128, 512, generator=g)  # x^T dy
 
