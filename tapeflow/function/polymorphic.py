@@ -108,12 +108,12 @@ def substitute(x, sizes):
         for s, p in powers:
             k *= sizes[s] ** p
         return type(x)(k)
+    if isinstance(x, torch.Size):
+        return torch.Size(substitute(tuple(x), sizes))
     if isinstance(x, tuple):
         return tuple(substitute(e, sizes) for e in x)
     if isinstance(x, list):
         return [substitute(e, sizes) for e in x]
-    if isinstance(x, torch.Size):
-        return torch.Size(substitute(tuple(x), sizes))
     if isinstance(x, torch.Tensor) and not x.is_meta and x.numel() <= _SMALL and \
             not x.is_complex() and x.dtype is not torch.bool:
         values = x.reshape(-1).tolist()
