@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import current_device, state
+from tapeflow._core.context import current_device, state, unknown_size
 from tapeflow._core.errors import OperatorNotAllowedInGraphError
 from tapeflow._core.shape import TensorShape
 
@@ -59,18 +59,17 @@ class Tensor:
             if graph is not None and graph.sentinels and not _internal(sys._getframe(1)):
                 # a trace for every size of a None dimension (function/polymorphic.py): user
                 # code sees None, ops and gradients the stand-in size they record as attrs
-                return self._shape_with_none(graph.sentinels)
+                return self._shape_with_none()
         return TensorShape._from_sizes(t.shape)
 
-    def _shape_with_none(self, sentinels):
-        return TensorShape([None if d and any(d % s == 0 for s in sentinels) else d
-                            for d in self._t.shape])
+    def _shape_with_none(self):
+        return TensorShape([None if unknown_size(d) else d for d in self._t.shape])
 
     def _shown_shape(self):
         """The shape as str/repr show it (with None for the dimensions of any size)."""
         graph = state.graph
         if graph is not None and graph.sentinels and self._is_symbolic():
-            return self._shape_with_none(graph.sentinels)
+            return self._shape_with_none()
         return self.shape
 
     def get_shape(self):
