@@ -42,10 +42,11 @@ def _crop(t, pads, sizes, channels_first):
 
 
 def _argmax(x, ksize, strides, pads):
-    """The padded NC.. input and the flat index of each window's maximum in it."""
+    """The padded NC.. input, the pooled maxima and the flat index of each window's maximum
+    in the padded input."""
     xp = pad_input(x, pads, float("-inf"))
-    _, idx = _MAX[x.ndim - 2](xp, ksize, strides, 0, 1, False, True)
-    return xp, idx
+    y, idx = _MAX[x.ndim - 2](xp, ksize, strides, 0, 1, False, True)
+    return xp, y, idx
 
 
 # -- max pooling ------------------------------------------------------------------------------
@@ -60,8 +61,13 @@ def _max_pool_kernel(x, ksize, strides, pads, channels_first):
 
 def _max_pool_grad_kernel(x, y, g, ksize, strides, pads, channels_first):
     x = to_channels_first(x, channels_first)
+    xp, _, idx = _argmax(x, ksize, strides, pads)
+    return _max_pool_backward(x, xp, idx, g, ksize, strides, pads, channels_first)
+
+
+def _max_pool_backward(x, xp, idx, g, ksize, strides, pads, channels_first):
+    """`g` sent back to the argmax `idx` of each window of `xp` (`x` padded, both NC..)."""
     g = to_channels_first(g, channels_first)
-    xp, idx = _argmax(x, ksize, strides, pads)
     dx = _MAX_BACKWARD[x.ndim - 2](g, xp, ksize, strides, (0,) * (x.ndim - 2),
                                    (1,) * (x.ndim - 2), False, idx)
     return from_channels_first(_crop(dx, pads, x.shape[2:], channels_first), channels_first)
@@ -71,26 +77,21 @@ def max_pool_argmax_kernel(x, ksize, strides, pads, channels_first):
     """MaxPool's output and each window's argmax: what a traced plan runs when the same plan
     also takes MaxPool's gradient (function/fusion.py), so the gradient need not find the
     maxima again."""
-    xc = to_channels_first(x, channels_first)
-    xp = pad_input(xc, pads, float("-inf"))
-    y, idx = _MAX[xc.ndim - 2](xp, ksize, strides, 0, 1, False, True)
+    _, y, idx = _argmax(to_channels_first(x, channels_first), ksize, strides, pads)
     return from_channels_first(y, channels_first), idx
 
 
 def max_pool_grad_argmax_kernel(x, idx, g, ksize, strides, pads, channels_first):
     """`_max_pool_grad_kernel` with the argmax from `max_pool_argmax_kernel`."""
     x = to_channels_first(x, channels_first)
-    g = to_channels_first(g, channels_first)
     xp = pad_input(x, pads, float("-inf"))
-    dx = _MAX_BACKWARD[x.ndim - 2](g, xp, ksize, strides, (0,) * (x.ndim - 2),
-                                   (1,) * (x.ndim - 2), False, idx)
-    return from_channels_first(_crop(dx, pads, x.shape[2:], channels_first), channels_first)
+    return _max_pool_backward(x, xp, idx, g, ksize, strides, pads, channels_first)
 
 
 def _max_pool_grad_grad_kernel(x, y, gg, ksize, strides, pads, channels_first):
     x = to_channels_first(x, channels_first)
     gg = to_channels_first(gg, channels_first)
-    xp, idx = _argmax(x, ksize, strides, pads)
+    xp, _, idx = _argmax(x, ksize, strides, pads)
     ggp = pad_input(gg, pads)
     out = ggp.flatten(2).gather(2, idx.flatten(2)).view(idx.shape)
     return from_channels_first(out, channels_first)
