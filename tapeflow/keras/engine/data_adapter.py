@@ -124,26 +124,19 @@ class ArrayBatches:
         for step in range(self.steps):
             start = (step % self.num_batches) * bs
             stop = min(start + bs, self.num_samples)
-            if perm is None:
-                batch = nest.map_structure(
-                    lambda a: None if a is None else _batch_to_tensor(a[start:stop]), data)
-            else:
-                rows = perm[start:stop]
-                batch = nest.map_structure(lambda a: None if a is None else _gather(a, rows),
-                                           data)
+            rows = slice(start, stop) if perm is None else perm[start:stop]
+            batch = nest.map_structure(lambda a: None if a is None else _rows(a, rows), data)
             yield pack_x_y_sample_weight(*batch)
 
 
-def _gather(a, rows):
+def _rows(a, rows):
+    """Rows `rows` (a slice, or indices) of an array as a tensor that shares no memory with
+    the caller's array: a slice is copied, a gather is a fresh array the tensor adopts."""
     if a.dtype == object or a.dtype.kind in "SU":
         return tf.constant(a[rows])
+    if isinstance(rows, slice):
+        return tf.convert_to_tensor(np.ascontiguousarray(a[rows]))
     return adopt_numpy(np.take(a, rows, axis=0))
-
-
-def _batch_to_tensor(a):
-    if a.dtype == object or a.dtype.kind in "SU":
-        return tf.constant(a)
-    return tf.convert_to_tensor(np.ascontiguousarray(a))
 
 
 class IterableBatches:
