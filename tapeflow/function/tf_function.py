@@ -303,6 +303,9 @@ class Function:
                 warn("tf.function %s cannot be traced (%s); it will run eagerly.", self._name, e)
                 self._eager_only = str(e)
                 return self._python_function(*args, **kwargs)
+        return self._run(concrete, tensors, args, kwargs)
+
+    def _run(self, concrete, tensors, args, kwargs):
         if state.recorders:
             # a tape outside: it sees the trace op by op, unless the trace holds what only
             # Python can show it (a custom gradient, graph control flow)
@@ -311,29 +314,29 @@ class Function:
             return self._python_function(*args, **kwargs)
         return concrete._call_flat(tensors)
 
-    def _call_polymorphic(self, args):
-        tensors = []
-        _key((args, {}), tensors)
+    def _signature_trace(self):
+        """The one trace for every size of the signature's None dimensions, or None."""
         if self._poly is None:
             self._poly = self._trace_signature(self.input_signature) or False
-            if self._poly is False:
-                return _NO_RESULT
-        return self._run_polymorphic(self._poly, tensors, args, {})
+        return self._poly or None
+
+    def _call_polymorphic(self, args):
+        concrete = self._signature_trace()
+        if concrete is None:
+            return _NO_RESULT
+        tensors = []
+        _key((args, {}), tensors)
+        return self._run_polymorphic(concrete, tensors, args, {})
 
     def _run_polymorphic(self, concrete, tensors, args, kwargs):
         """Runs an all-sizes trace on `tensors`; _NO_RESULT when their sizes do not fit it."""
         try:
-            spec = concrete._specialization(tensors)
+            concrete._specialization(tensors)
         except polymorphic.NotPolymorphic as e:
             debug("tf.function %s: sizes outside its trace (%s); tracing them.", self._name, e)
             return _NO_RESULT
         self._recent.append(False)
-        if state.recorders:
-            if concrete.graph.opaque_to_tapes is None:
-                return concrete._call_recorded(tensors)
-            return self._python_function(*args, **kwargs)
-        outs = spec.plan.run(*[t._t for t in tensors])
-        return _fill(concrete._template, [wrap(o, d) for o, d in zip(outs, spec.plan.out_dtypes)])
+        return self._run(concrete, tensors, args, kwargs)
 
     def _call_relaxed(self, args, kwargs, key, tensors):
         """`reduce_retracing=True`: after a second shape of the same ranks, one trace with
@@ -417,10 +420,9 @@ class Function:
 
     def get_concrete_function(self, *args, **kwargs):
         if not args and not kwargs and self.input_signature is not None:
-            if self._poly is None:
-                self._poly = self._trace_signature(self.input_signature) or False
-            if self._poly is not False:
-                return self._poly
+            concrete = self._signature_trace()
+            if concrete is not None:
+                return concrete
             args = tuple(self.input_signature)
         elif not kwargs and args and all(isinstance(a, TensorSpec) for a in args) and \
                 _has_none_dims(args):
@@ -544,8 +546,7 @@ def _jit(plan):
     try:
         plan.run = torch.compile(plan.run, dynamic=False)
     except Exception as e:  # noqa: BLE001 - torch.compile unavailable: keep the plain plan
-        warn("jit_compile=True: torch.compile is unavailable (%s); running the "
-                        "plain plan.", e)
+        warn("jit_compile=True: torch.compile is unavailable (%s); running the plain plan.", e)
     return plan
 
 
