@@ -1,2 +1,3 @@
 """`keras.datasets`: small standard data sets, read from the Keras cache. Re-exports."""
-from tapeflow.keras.datasets import fashion_mnist, mnist  # noqa: F401
+from tapeflow.keras.datasets import (boston_housing, california_housing, cifar10,  # noqa: F401
+                                     cifar100, fashion_mnist, imdb, mnist, reuters)
