@@ -23,3 +23,27 @@ def test_example_learns_in_one_epoch(tmp_path, script, floor):
     assert done.returncode == 0, done.stderr[-3000:]
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", done.stdout).group(1))
     assert accuracy > floor, done.stdout
+
+
+OFFLINE = """
+import os, runpy, sys, urllib.error, urllib.request
+def refuse(*args, **kwargs):
+    raise urllib.error.URLError("no network here")
+urllib.request.urlopen = refuse
+sys.argv = [sys.argv[1], "--dataset", "mnist", "--epochs", "1"]
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_example_offline_with_an_empty_cache_says_what_to_put_where(tmp_path):
+    """A new user's first run with no network: one error naming the file, its URL, where it
+    goes and what KERAS_HOME changes (MNIST digits: the examples bring no copy of them)."""
+    env = dict(os.environ, KERAS_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", OFFLINE, str(ROOT / "examples" / "mnist_mlp.py")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode != 0
+    message = done.stderr[done.stderr.index("Exception: URL fetch failure"):]
+    url = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+    assert f"    {url}\n      -> {tmp_path / 'datasets' / 'mnist.npz'}\n" in message
+    assert f"set by KERAS_HOME={tmp_path}" in message

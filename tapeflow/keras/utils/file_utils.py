@@ -4,9 +4,11 @@ checks, its "Downloading data from ..." line and its progress bar.
 
 Unlike Keras, nothing half-written is ever left in the cache: a download goes to a temporary
 file renamed into place once complete and hash-checked, and an archive is extracted into a
-temporary folder renamed into place. `get_files` serves loaders that need several files: when
-any cannot be downloaded it raises one error (Keras's class, `Exception`) naming every missing
-file, where to put it, its URL, and what `KERAS_HOME` changes.
+temporary folder renamed into place. A file found in the cache is used as it is (Keras would
+hash it and download it again on a mismatch), so a file a user puts there is read offline.
+`get_files` serves loaders that need several files: when any cannot be downloaded it raises one
+error (Keras's class, `Exception`) naming every missing file, where to put it, its URL, and
+what `KERAS_HOME` changes.
 """
 import hashlib
 import os
@@ -47,7 +49,8 @@ def _hasher(algorithm, file_hash=None):
 
 
 def hash_file(fpath, algorithm="sha256", chunk_size=65535):
-    """The hex digest of a file: `algorithm` is "sha256", "md5" or "auto" (sha256)."""
+    """The hex digest of a file: `algorithm` is "sha256" or "md5" ("auto", with no hash to
+    compare with, is md5 as in Keras), or a hashlib object."""
     hasher = _hasher(algorithm) if isinstance(algorithm, str) else algorithm
     with open(fpath, "rb") as f:
         for chunk in iter(lambda: f.read(chunk_size), b""):
