@@ -1,7 +1,7 @@
 """An LSTM reading Fashion-MNIST images row by row: 28 steps of 28 features.
 
-    python examples/lstm_fashion_mnist.py [--epochs 2]        # tapeflow
-    python examples/lstm_fashion_mnist.py --tensorflow        # the same under real TensorFlow
+    python examples/lstm_fashion_mnist.py [--epochs 2] [--seed N]   # tapeflow
+    python examples/lstm_fashion_mnist.py --tensorflow              # the same under real TensorFlow
 
 LSTM(128) + Dense(10, softmax); Adam, sparse categorical cross-entropy, batch 128. The data
 come from the Keras cache (`$KERAS_HOME/datasets/`, default `~/.keras/datasets/`); the

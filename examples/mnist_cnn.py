@@ -1,7 +1,7 @@
 """A small convolutional network on Fashion-MNIST, as in the Keras examples.
 
-    python examples/mnist_cnn.py [--epochs 3]          # tapeflow
-    python examples/mnist_cnn.py --tensorflow          # the same script under real TensorFlow
+    python examples/mnist_cnn.py [--epochs 3] [--seed N]   # tapeflow
+    python examples/mnist_cnn.py --tensorflow              # the same script under real TensorFlow
 
 Conv2D 32 (3x3, relu) + MaxPooling2D, Conv2D 64 + MaxPooling2D, Flatten, Dropout(0.5),
 Dense 10 softmax; Adam, sparse categorical cross-entropy, batch 128. The data come from the Keras
