@@ -19,7 +19,8 @@ def test_example_learns_in_one_epoch(tmp_path, script, floor):
         pytest.skip(f"the shared Fashion-MNIST files are not at {SHARED}")
     env = dict(os.environ, KERAS_HOME=str(tmp_path))  # the example links the shared files in
     done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--epochs", "1",
-                           "--verbose", "0", "--seed", "0"], capture_output=True, text=True, timeout=600, env=env)
+                           "--verbose", "0", "--seed", "0"], capture_output=True, text=True,
+                          timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", done.stdout).group(1))
     assert accuracy > floor, done.stdout
