@@ -11,6 +11,7 @@ error (Keras's class, `Exception`) naming every missing file, where to put it, i
 what `KERAS_HOME` changes.
 """
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -231,9 +232,10 @@ def _copy_url(origin, out):
         while True:
             try:
                 block = response.read(BLOCK_SIZE)
-            except OSError as e:  # a connection reset or a timeout mid-way
-                raise _FetchFailure(f"URL fetch failure on {origin}: {e.errno} -- "
-                                    f"{e.strerror or e}") from None
+            except (OSError, http.client.HTTPException) as e:  # reset, timeout, cut short
+                raise _FetchFailure(f"URL fetch failure on {origin}: "
+                                    f"{getattr(e, 'errno', None)} -- "
+                                    f"{getattr(e, 'strerror', None) or e!r}") from None
             if not block:
                 break
             out.write(block)  # a full disk is not a fetch failure: its OSError goes up as is
