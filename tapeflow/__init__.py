@@ -33,7 +33,8 @@ from tapeflow.ops.comparison import (equal, greater, greater_equal, less, less_e
 from tapeflow.ops.elementwise import (abs, acos, acosh, asin, asinh, atan, atanh, cast,  # noqa: F401,E402,A004
                                       clip_by_value, complex, cos, cosh, exp, floor, round,
                                       sigmoid, sign, sin, sinh, sqrt, square, tan, tanh)
-from tapeflow.ops.math import atan2, maximum, minimum, pow  # noqa: F401,E402,A004
+from tapeflow.ops.elementwise import pow  # noqa: F401,E402,A004
+from tapeflow.ops.math import atan2, maximum, minimum  # noqa: F401,E402
 from tapeflow.ops.special import add_n, scalar_mul  # noqa: F401,E402
 
 # -- array manipulation and indexing (tapeflow/ops/array.py, joining.py, indexing.py, gather.py,
@@ -85,8 +86,8 @@ from tapeflow import train  # noqa: E402,F401
 from tapeflow import data  # noqa: E402,F401
 
 # -- tf.Module, tf.name_scope (tapeflow/_core/module.py), norm clipping (tapeflow/ops/clip.py),
-#    tf.TensorArray (tapeflow/ops/tensor_array.py) and tf.executing_eagerly ----------------------
+#    tf.TensorArray (tapeflow/ops/tensor_array.py) and tf.executing_eagerly (_core/dispatch.py) --
 from tapeflow._core.module import Module, name_scope  # noqa: F401,E402
 from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm  # noqa: F401,E402
 from tapeflow.ops.tensor_array import TensorArray  # noqa: F401,E402
-from tapeflow.function.tf_function import executing_eagerly  # noqa: F401,E402
+from tapeflow._core.dispatch import executing_eagerly  # noqa: F401,E402

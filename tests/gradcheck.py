@@ -37,7 +37,7 @@ def _scalarize(out, weights):
 
 
 def _sum(x):
-    from tapeflow.ops.math import reduce_sum_raw
+    from tapeflow.ops.broadcast import reduce_sum_raw
     return reduce_sum_raw(x, tuple(range(x.ndim)), False)
 
 

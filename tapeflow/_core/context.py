@@ -1,30 +1,35 @@
-"""Per-thread runtime state: the device scope and the stack of active recorders.
+"""Per-thread runtime state: the device scope, the name scope and the current interpreter.
 
 The device scope is a stack of torch devices (innermost last) that `tf.device` pushes and pops
 (string parsing and placement rules live in `device.py`); `current_device()` is where new
 tensors go. The default device is the first visible CUDA GPU, else the CPU, fixed the first
 time it is asked for (TF's runtime "initialisation": visible devices cannot change after it).
 
-A recorder is anything that wants to see ops as they run: a `GradientTape` (autodiff) or a
-graph being traced (`tf.function`). Ops call `record()` only when `state.recorders` is
-non-empty, so with nothing active an op pays one attribute check. Recorders are duck-typed
-(`record_op`, `read_variable`, `watches`) so that this low layer imports nothing above it.
+The interpreter is what runs each op: eager execution unless a tape records or a tf.function
+is being traced (`dispatch.py` owns the interpreters and the stack of them).
 """
 import threading
 
 import torch
 
 
+_eager_interpreter = None   # set once by dispatch.py, which defines it
+
+
+def set_eager_interpreter(interpreter):
+    global _eager_interpreter
+    _eager_interpreter = state.interpreter = interpreter
+
+
 class _State(threading.local):
     def __init__(self):
-        self.recorders = []
+        self.interpreter = _eager_interpreter  # the top of the stack (dispatch.py)
         self.device_stack = []   # torch devices, innermost scope last
         self.device_specs = []   # the merged DeviceSpec of each scope (None: default placement)
-        self.graph = None        # the tf.function graph being traced, if any (function/graph.py)
         self.name_scope = ""     # prefix of new variables' names (tf.name_scope, module.py)
 
 
-state = _State()
+state = _State()  # (this thread's interpreter is set when dispatch.py defines it)
 
 _default_device = None
 _visible_gpus = None  # indices of the CUDA devices tf.config.set_visible_devices left visible
@@ -74,30 +79,3 @@ def push_device(device, spec):
 def pop_device():
     state.device_stack.pop()
     state.device_specs.pop()
-
-
-def record(op, kernel, inputs, attrs, outputs):
-    """Show a finished op to every active recorder (tapes decide themselves if it concerns them)."""
-    for r in state.recorders:
-        r.record_op(op, kernel, inputs, attrs, outputs)
-
-
-def push_recorder(recorder):
-    state.recorders.append(recorder)
-
-
-def pop_recorder(recorder):
-    recs = state.recorders
-    for i in range(len(recs) - 1, -1, -1):
-        if recs[i] is recorder:
-            del recs[i]
-            return
-
-
-def unknown_size(d):
-    """Whether size `d` stands for a `None` dimension in a trace serving every size of it
-    (function/polymorphic.py): code that would loop over such a size must refuse, as TF's
-    does for an unknown dimension."""
-    g = state.graph
-    return g is not None and bool(g.sentinels) and d != 0 and \
-        any(d % s == 0 for s in g.sentinels)

@@ -1,8 +1,25 @@
 """`tf.TensorShape`: a possibly partial shape (`None` marks an unknown dimension or rank).
 
 Eager tensors always have fully known shapes; partial shapes appear in `tf.TensorSpec`,
-`tf.function` signatures and Keras input specs.
+`tf.function` signatures, Keras input specs and traced tensors, whose symbolic sizes (torch
+SymInts, see function/polymorphic.py) show as None.
 """
+
+
+def static_size(d):
+    """A size as TF shows it: the int, or None for a symbolic size of a trace (a torch
+    SymInt standing for a `None` dimension, or computed from one)."""
+    if type(d) is int:
+        return d
+    return d.node.maybe_as_int()
+
+
+def static_sizes(sizes):
+    return tuple(d if type(d) is int else d.node.maybe_as_int() for d in sizes)
+
+
+def is_symbolic_size(d):
+    return type(d) is not int and d.node.maybe_as_int() is None
 
 
 class Dimension:

@@ -5,15 +5,14 @@ Operators (`+`, `@`, `[]`, ...) are attached by `tapeflow.ops` when it is import
 TensorFlow's math_ops does, so this module stays below the ops layer.
 """
 import numbers
-import sys
 
 import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import current_device, state, unknown_size
+from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import OperatorNotAllowedInGraphError
-from tapeflow._core.shape import TensorShape
+from tapeflow._core.shape import TensorShape, static_sizes
 
 _FROM_TORCH = dtypes.FROM_TORCH
 _INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
@@ -55,22 +54,10 @@ class Tensor:
     def shape(self):
         t = self._t
         if self._dtype is not dtypes.string and t.is_meta:
-            graph = state.graph
-            if graph is not None and graph.sentinels and not _internal(sys._getframe(1)):
-                # a trace for every size of a None dimension (function/polymorphic.py): user
-                # code sees None, ops and gradients the stand-in size they record as attrs
-                return self._shape_with_none()
+            # a traced tensor: its symbolic sizes (a `None` dimension of the signature, and
+            # what was computed from one) show as None, as in TF
+            return TensorShape._from_sizes(static_sizes(t.shape))
         return TensorShape._from_sizes(t.shape)
-
-    def _shape_with_none(self):
-        return TensorShape([None if unknown_size(d) else d for d in self._t.shape])
-
-    def _shown_shape(self):
-        """The shape as str/repr show it (with None for the dimensions of any size)."""
-        graph = state.graph
-        if graph is not None and graph.sentinels and self._is_symbolic():
-            return self._shape_with_none()
-        return self.shape
 
     def get_shape(self):
         return self.shape
@@ -123,21 +110,18 @@ class Tensor:
     def __str__(self):
         name = self._graph_name()
         if name is not None:  # a named tensor of a trace prints as TF's graph tensors do
-            return f'Tensor("{name}", shape={self._shown_shape()}, dtype={self._dtype.name})'
+            return f'Tensor("{name}", shape={self.shape}, dtype={self._dtype.name})'
         return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self._dtype.name})"
 
     def __repr__(self):
         name = self._graph_name()
         if name is not None:
-            return f"<tf.Tensor '{name}' shape={self._shown_shape()} dtype={self._dtype.name}>"
+            return f"<tf.Tensor '{name}' shape={self.shape} dtype={self._dtype.name}>"
         return (f"<tf.Tensor: shape={self.shape}, dtype={self._dtype.name}, "
                 f"numpy={_numpy_text(self, is_repr=True)}>")
 
     def _graph_name(self):
-        graph = state.graph
-        if graph is None or not self._is_symbolic():
-            return None
-        return graph.tensor_name(self)
+        return state.interpreter.tensor_name(self) if self._is_symbolic() else None
 
     def __format__(self, spec):
         if spec and self.ndim == 0:
@@ -146,14 +130,13 @@ class Tensor:
 
     # -- Python protocols ---------------------------------------------------------------------
     def __bool__(self):
-        self._require_value("bool")
-        a = self.numpy()
+        a = self._python_value("bool")
         return bool(a) if np.ndim(a) == 0 or a.size > 1 else bool(a.size and a.reshape(-1)[0])
 
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("Scalar tensor has no `len()`")
-        if self._is_symbolic() and self._shown_shape()[0] is None:
+        if self._is_symbolic() and self.shape[0] is None:
             raise TypeError(f"len is not well defined for a symbolic Tensor "
                             f"({self._graph_name() or 'Tensor'}). Please call `x.shape` rather "
                             "than `len(x)` for shape information.")
@@ -162,7 +145,7 @@ class Tensor:
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("Cannot iterate over a scalar tensor.")
-        if self._is_symbolic() and self._shown_shape()[0] is None:
+        if self._is_symbolic() and self.shape[0] is None:
             raise OperatorNotAllowedInGraphError(
                 "Iterating over a symbolic `tf.Tensor` is not allowed: its first dimension is "
                 "only known when the tf.function runs. Use tf.map_fn or tf.while_loop, or "
@@ -171,30 +154,21 @@ class Tensor:
 
     # Python scalar conversions follow NumPy's rules on the value, as TF's do.
     def __float__(self):
-        self._require_value("float")
-        return float(self.numpy())
+        return float(self._python_value("float")[()])
 
     def __int__(self):
-        self._require_value("int")
-        return int(self.numpy())
+        return int(self._python_value("int")[()])
 
     def __index__(self):
-        self._require_value("int")
-        return self.numpy().__index__()
+        return self._python_value("int")[()].__index__()
 
     def __complex__(self):
         return complex(self.numpy())
 
-    def _require_value(self, what):
-        graph = state.graph
-        if graph is not None and not self._is_symbolic():
-            graph.note_python_use(self)
-        if self._is_symbolic():
-            raise OperatorNotAllowedInGraphError(
-                f"Using a symbolic `tf.Tensor` as a Python `{what}` is not allowed while a "
-                "tf.function is being traced: its value is only known when the function runs. "
-                "Use tf.cond or tf.while_loop for control flow that depends on tensor values, "
-                "or tf.config.run_functions_eagerly(True) to debug.")
+    def _python_value(self, what):
+        """The value as a NumPy array, for a Python `what`: the interpreter decides whether
+        a symbolic tensor has one (see dispatch.py)."""
+        return state.interpreter.python_value(self, what)
 
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
@@ -294,7 +268,7 @@ def _python_to_numpy(value, dtype):
         if a.dtype == object:
             if _all_strings(value):
                 a = np.array(value, dtype=object)
-            else:
+            elif not _symbolic_sizes(a):  # (those: the interpreter makes the tensor)
                 raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
         elif a.dtype.kind in "SU":
             a = np.vectorize(_to_bytes, otypes=[object])(a) if a.size else a.astype(object)
@@ -307,6 +281,11 @@ def _python_to_numpy(value, dtype):
     if a.dtype.kind in "SU":
         a = np.vectorize(_to_bytes, otypes=[object])(a)
     return a
+
+
+def _symbolic_sizes(a):
+    """Whether an object array holds sizes of a trace (torch SymInts and SymFloats)."""
+    return any(type(v).__name__ in ("SymInt", "SymFloat", "SymBool") for v in a.flat)
 
 
 def _has_numpy_float64(value):
@@ -398,14 +377,12 @@ def _convert_value(value, dtype):
     if hasattr(value, "__tf_tensor__"):
         return value.__tf_tensor__(dtype, None)
     a = _python_to_numpy(value, dtype)
+    if a.dtype == object and a.size and _symbolic_sizes(a):
+        kind = type(a.flat[0]).__name__
+        default = dtypes.float32 if kind == "SymFloat" else dtypes.bool if kind == "SymBool" \
+            else dtypes.int32
+        return state.interpreter.sized_tensor(a, dtype or default)
     return _numpy_to_tensor(a, dtype, current_device(), owned=a is not value)
-
-
-_INTERNAL = ("tapeflow.ops", "tapeflow.autodiff", "tapeflow._core")
-
-
-def _internal(frame):
-    return frame.f_globals.get("__name__", "").startswith(_INTERNAL)
 
 
 def adopt_numpy(a):

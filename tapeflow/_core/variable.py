@@ -3,18 +3,19 @@
 A variable owns a torch tensor. Reading it (`value()`, or using it in an op) gives an immutable
 `Tensor` snapshot; `assign*` validate first and only then swap in the new value, so a failed
 assign leaves the variable unchanged. Active recorders see every read and write (a tape watches
-trainable variables it sees read; a tf.function trace binds them into its graph).
+trainable variables it sees read; a tf.function trace binds them into its graph): each read,
+write and creation is a call to the current interpreter (dispatch.py).
 """
 import enum
 import itertools
 
 import torch
 
-from tapeflow._core import dtypes
+from tapeflow._core import dispatch, dtypes  # noqa: F401 - dispatch: the interpreters exist
 from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import invalid_argument
 from tapeflow._core.shape import TensorShape, as_shape
-from tapeflow._core.tensor import (Reference, Tensor, _numpy_text, convert_to_tensor,
+from tapeflow._core.tensor import (Reference, Tensor, _numpy_text, constant, convert_to_tensor,
                                    device_name, register_tensor_conversion_function, wrap)
 
 _uid = itertools.count()
@@ -57,12 +58,10 @@ class Variable:
             initial_value = initial_value()
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
-        if state.graph is not None:
-            initial_value = state.graph.lift_initial_value(self, initial_value)
+        initial_value = state.interpreter.init_variable(self, initial_value)
         if isinstance(initial_value, Tensor) or isinstance(initial_value, Variable):
             value = convert_to_tensor(initial_value)
             if dtype is not None and value._dtype is not dtype:
-                from tapeflow._core.tensor import constant
                 value = constant(value.numpy(), dtype=dtype)
         else:
             value = convert_to_tensor(initial_value, dtype=dtype)
@@ -91,16 +90,7 @@ class Variable:
     # -- reading -------------------------------------------------------------------------------
     def value(self):
         """The current value as a `Tensor` (what ops see when given the variable)."""
-        if state.graph is not None:
-            out = state.graph.read_variable(self)
-        elif self._dtype is not dtypes.string:
-            out = wrap(self._t, self._dtype)
-        else:
-            out = Tensor(self._t, self._dtype)
-        if state.recorders:
-            for r in state.recorders:
-                out = r.read_variable(self, out)
-        return out
+        return state.interpreter.read_variable(self)
 
     def read_value(self):
         return self.value()
@@ -223,16 +213,7 @@ class Variable:
         return t
 
     def _write(self, new, kind):
-        if state.graph is not None:
-            state.graph.assign_variable(self, new)
-            return
-        for r in state.recorders:
-            if r.assign_variable(self, new, kind):
-                return
-        t = new._t
-        if t.device != self._t.device and self._dtype is not dtypes.string:
-            t = t.to(self._t.device)
-        self._t = t
+        state.interpreter.write_variable(self, new, kind)
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Sets the variable to `value` (same dtype and a compatible shape)."""
@@ -261,7 +242,7 @@ class Variable:
 
 
 def _apply(fn, var, delta):
-    if state.graph is not None:  # traced: go through the ops so the graph records the update
+    if not state.interpreter.eager:  # traced: go through the ops so the graph records it
         return var.value() + delta if fn is torch.add else var.value() - delta
     return wrap(fn(var._t, delta._t), var._dtype)
 

@@ -11,7 +11,7 @@ import enum
 
 import torch
 
-from tapeflow._core.context import state
+from tapeflow._core.dispatch import executing_eagerly
 from tapeflow._core.tensor import wrap
 from tapeflow.ops import math as math_ops
 
@@ -53,7 +53,7 @@ def differentiable(dtype):
 
 def zeros_for(x):
     """Zeros of the shape and dtype of a tensor or variable (without reading the variable)."""
-    if state.graph is not None:  # tracing a tf.function: the graph must record the zeros
+    if not executing_eagerly():  # tracing a tf.function: the graph must record the zeros
         return math_ops.zeros_like(x if not hasattr(x, "_as_tensor_for_ops") else x.value())
     return wrap(torch.zeros(x._t.shape, dtype=x._dtype.torch, device=x._t.device), x._dtype)
 
@@ -93,7 +93,7 @@ def walk(nodes, targets, seeds, sources):
     for t, seed in zip(targets, seeds):
         if not differentiable(t.dtype):
             continue
-        if seed is None and state.graph is not None:
+        if seed is None and not executing_eagerly():
             g = math_ops.ones_like(t)
         elif seed is None:
             g = wrap(torch.ones(t._t.shape, dtype=t._dtype.torch, device=t._t.device), t._dtype)

@@ -10,7 +10,8 @@ import functools
 import inspect
 
 from tapeflow._core import nest
-from tapeflow._core.context import pop_recorder, push_recorder, state
+from tapeflow._core import dispatch
+from tapeflow._core.dispatch import pop_recorder, push_recorder
 from tapeflow._core.tensor import convert_to_tensor
 from tapeflow.autodiff.tape import GradientTape
 from tapeflow.ops import _op
@@ -70,9 +71,9 @@ def _call(f, args, kwargs):
         raise TypeError("@tf.custom_gradient grad_fn must accept keyword argument 'variables', "
                         f"since function uses variables: {variables}")
     flat_result = [convert_to_tensor(r) for r in nest.flatten(result)]
-    if state.graph is not None:  # grad_fn closes over this trace's symbolic tensors
-        state.graph.opaque_to_tapes = "tf.custom_gradient"
-    if not state.recorders:
+    # grad_fn closes over the symbolic tensors of a trace: a tape outside it must see Python
+    dispatch.base_interpreter().note_python_only("tf.custom_gradient")
+    if not dispatch.recording():
         return nest.pack_sequence_as(result, flat_result)
     arg_count = len(flat_args)
 
@@ -138,12 +139,12 @@ class _StopAllTapes:
     """Pauses every active recorder that records ops (TF's `record.stop_recording()`)."""
 
     def __enter__(self):
-        self._saved = list(state.recorders)
-        state.recorders[:] = [r for r in self._saved if not isinstance(r, GradientTape)]
+        self._scope = dispatch.without_recorders(lambda r: isinstance(r, GradientTape))
+        self._scope.__enter__()
         return self
 
     def __exit__(self, *exc):
-        state.recorders[:] = self._saved
+        return self._scope.__exit__(*exc)
 
 
 def recompute_grad(f):

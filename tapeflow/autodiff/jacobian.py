@@ -7,12 +7,13 @@ ops, so the Jacobian is itself differentiable (and traced); otherwise by one tor
 """
 import torch
 
-from tapeflow._core import nest
+from tapeflow._core import dispatch, nest
 from tapeflow._core.context import current_device, state
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import wrap
 from tapeflow.autodiff import backprop
-from tapeflow.ops import array as array_ops, joining, math as math_ops
+from tapeflow.ops import array as array_ops, joining
+from tapeflow.ops.broadcast import reshape_raw
 
 
 def _device(x):
@@ -28,9 +29,9 @@ def _one_hot(index, shape, like):
 
 def _stack_rows(rows, shape):
     """Stacks equally shaped row tensors along a new axis 0, then reshapes to `shape`."""
-    if not state.recorders and state.graph is None:  # nothing records: plain torch
+    if state.interpreter is dispatch.EAGER:  # nothing records: plain torch
         return wrap(torch.stack([r._t for r in rows]).reshape(shape), rows[0]._dtype)
-    return math_ops.reshape_raw(joining.stack(rows), shape)  # recorded: differentiable
+    return reshape_raw(joining.stack(rows), shape)  # recorded: differentiable
 
 
 def _rows(tape, target, flat_sources, seeds):
@@ -116,7 +117,7 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
 
 
 def _move_axis0_to_1(stacked, out_shape, row, sshape):
-    if not state.recorders and state.graph is None:  # nothing records: plain torch
+    if state.interpreter is dispatch.EAGER:  # nothing records: plain torch
         return wrap(stacked._t.transpose(0, 1).reshape(out_shape), stacked._dtype)
     perm = (1, 0) + tuple(range(2, len(sshape) + 1))
-    return math_ops.reshape_raw(array_ops.transpose(stacked, perm), out_shape)
+    return reshape_raw(array_ops.transpose(stacked, perm), out_shape)

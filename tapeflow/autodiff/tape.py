@@ -15,7 +15,7 @@ recording after one `gradient()` (or `jacobian()`), so nothing it saw is kept al
 """
 
 from tapeflow._core import nest
-from tapeflow._core.context import pop_recorder, push_recorder
+from tapeflow._core.dispatch import pop_recorder, push_recorder
 from tapeflow._core.logs import warn_first_n
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from tapeflow._core import dtypes, nest
-from tapeflow._core.errors import InvalidArgumentError
+from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import convert_to_tensor, wrap_strings
@@ -106,7 +106,6 @@ class TextLineDataset(DatasetV2):
 
     def _open(self, path):
         if not os.path.exists(path):
-            from tapeflow._core.errors import NotFoundError
             raise NotFoundError(None, None, f"{path}; No such file or directory")
         if self._compression == "GZIP":
             return gzip.open(path, "rb")

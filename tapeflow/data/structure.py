@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes, nest
+from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
@@ -54,7 +55,6 @@ def stack(elements):
             continue
         shapes = {tuple(p._t.shape) for p in parts}
         if len(shapes) > 1:
-            from tapeflow._core.errors import InvalidArgumentError
             raise InvalidArgumentError(
                 None, None, "Cannot batch tensors with different shapes in component "
                 f"{i}. First element had shape {list(parts[0]._t.shape)} and element "

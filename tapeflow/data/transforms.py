@@ -19,6 +19,8 @@ from tapeflow._core.tensor import convert_to_tensor
 from tapeflow.data import structure
 from tapeflow.data.dataset import (AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY,
                                    DatasetV2)
+from tapeflow.function.tf_function import Function
+from tapeflow.ops.random import get_global_seed
 
 
 def _call(fn, element):
@@ -34,7 +36,6 @@ class _Traced:
     eagerly from then on."""
 
     def __init__(self, fn):
-        from tapeflow.function.tf_function import Function
         self._python = fn.python_function if isinstance(fn, Function) else fn
         self._fn = fn if isinstance(fn, Function) else Function(fn)
 
@@ -132,7 +133,6 @@ class FilterDataset(_Unary):
 # -- order and count -----------------------------------------------------------------------------
 
 def _rng(seed):
-    from tapeflow.ops.random import get_global_seed
     global_seed = get_global_seed()
     if seed is None and global_seed is None:
         return np.random.default_rng()

@@ -9,10 +9,11 @@ function makes it run eagerly).
 """
 import torch
 
-from tapeflow._core import nest
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.function.graph import Graph, Step, Untraceable, compile_plan
+from tapeflow.function.graph import Graph, Step, Untraceable, current_graph
+from tapeflow.function.plan import compile_plan
+from tapeflow.ops.comparison import where
 from tapeflow.ops._op import define
 
 COND = define("If", differentiable=False, stateful=True)
@@ -33,7 +34,7 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     structure of tensors."""
     if not callable(true_fn) or not callable(false_fn):
         raise TypeError("true_fn and false_fn must be callable.")
-    graph = state.graph
+    graph = current_graph()
     if graph is None or not _symbolic(pred):
         return true_fn() if bool(pred) else false_fn()
     pred = convert_to_tensor(pred)
@@ -42,7 +43,6 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     f_out = false_fn()
     if not _effects_since(graph, start):
         _check_same(t_out, f_out, "true_fn", "false_fn")
-        from tapeflow.ops.comparison import where
         return nest.map_structure(lambda a, b: where(pred, a, b) if
                                   isinstance(a, Tensor) or isinstance(b, Tensor) else a,
                                   t_out, f_out)
@@ -66,17 +66,13 @@ def _check_same(a, b, name_a, name_b):
 
 def _subplan(parent, fn, args):
     """Traces fn(*placeholders like args) as a child graph; returns (plan, outputs, captures)."""
-    if state.recorders:
+    if dispatch.recording():
         raise Untraceable("a GradientTape records through graph control flow")
-    g = Graph(parent=parent)
+    g = Graph(outer=parent)
     g.allow_variable_creation = False
     ph = [g.placeholder(a._dtype, a._t.shape) for a in args]
-    saved = state.graph
-    state.graph = g
-    try:
+    with dispatch.interpreting(g):
         out = fn(*ph)
-    finally:
-        state.graph = saved
     flat = [convert_to_tensor(o) for o in nest.flatten(out)]
     plan = compile_plan(g, [g.slot(o) for o in flat])
     for v in g.variables.values():  # the parent must re-read what the branch may change
@@ -119,7 +115,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     pack = lambda values: nest.pack_sequence_as(loop_vars, values)  # noqa: E731
     call = lambda fn, values: fn(*pack(values)) if isinstance(loop_vars, (list, tuple)) \
         else fn(pack(values))  # noqa: E731
-    graph = state.graph
+    graph = current_graph()
     if graph is None or not (any(_symbolic(v) for v in flat) or _symbolic(
             call(cond, flat))):
         i = 0

@@ -1,25 +1,21 @@
-"""Tracing a Python function into a graph, and compiling that graph into a flat plan.
+"""Tracing a Python function into a graph of steps (`plan.py` compiles the graph into a plan).
 
-While a `Graph` is the current graph (`state.graph`), every op hands itself to `run_op`
+While a `Graph` is the interpreter (`_core/dispatch.py`), every op hands itself to `run_op`
 instead of running: the graph runs the kernel on torch `meta` tensors (shapes and dtypes
-without data), gives back symbolic tensors, and appends a step `(kernel, input slots, attrs,
-output slots)`. Real tensors that flow in (constants made during tracing) are captured by
-value; variables are read at the start of each run and written by assign steps, in order.
-
-`compile_plan` then prunes the steps (dead code, common subexpressions, constant folding) and
-generates one straight-line Python function over slots, so a replay pays one Python call per
-kernel and nothing else.
+without data; fake tensors with symbolic sizes for `None` dimensions, see polymorphic.py),
+gives back symbolic tensors, and appends a step `(kernel, input slots, attrs, output slots)`.
+Real tensors that flow in (constants made during tracing) are captured by value; variables
+are read at the start of each run and written by assign steps, in order.
 """
+import numpy as np
 import torch
 
-from tapeflow._core import dtypes
-from tapeflow._core.context import current_device, record, state
+from tapeflow._core import dispatch, dtypes
+from tapeflow._core.context import current_device
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
 from tapeflow.function import polymorphic
-from tapeflow.function.fusion import fuse_linear, keep_pool_argmax
-from tapeflow.ops import math as math_ops
-from tapeflow.ops._op import execute
+from tapeflow.ops._op import define
 
 
 class Untraceable(Exception):
@@ -27,7 +23,7 @@ class Untraceable(Exception):
     function falls back to eager execution."""
 
 
-_META_UNSUPPORTED = ("meta", "Meta", "data-dependent", "item()")
+_META_UNSUPPORTED = ("meta", "Meta", "data-dependent", "item()", "dynamic output shape")
 
 
 class Step:
@@ -43,13 +39,27 @@ class Step:
         self.target = target
         self.multi = multi        # the kernel returns a sequence (even of one tensor)
 
+    def replace(self, **changes):
+        """A copy with some fields changed (what graph passes build new steps with)."""
+        fields = {k: getattr(self, k) for k in self.__slots__}
+        fields.update(changes)
+        return Step(**fields)
 
-class Graph:
-    """The recording of one trace."""
 
-    def __init__(self, parent=None):
-        self.parent = parent     # the enclosing graph of a tf.cond / tf.while_loop branch
-        self.captures = []       # parent tensors fed to this graph's trailing placeholders
+def current_graph():
+    """The graph being traced on this thread (below any tapes), or None when eager."""
+    base = dispatch.base_interpreter()
+    return base if isinstance(base, Graph) else None
+
+
+class Graph(dispatch.Interpreter):
+    """The recording of one trace: the interpreter while a tf.function is being traced."""
+
+    eager = False
+
+    def __init__(self, outer=None, symbols=None):
+        self.outer = outer       # the enclosing graph of a tf.cond / tf.while_loop branch
+        self.captures = []       # outer tensors fed to this graph's trailing placeholders
         self.slot_of = {}        # id(Tensor) -> slot
         self.held = []           # every tensor with a slot (keeps ids unique)
         self.dtypes = []         # slot -> DType
@@ -62,10 +72,13 @@ class Graph:
         self.allow_variable_creation = True
         self.names = {}          # id(placeholder) -> TF's tensor name ("x:0"), for printing
         self.opaque_to_tapes = None  # why a tape outside cannot record a replay of this trace
-        self.shapes = []         # slot -> shape during the trace
-        # sizes standing for `None` dimensions (polymorphic.py); poly_mark says why the trace
+        self.shapes = []         # slot -> shape during the trace (symbolic sizes: SymInts)
+        # the symbolic sizes of a trace for every size of its `None` dimensions
+        # (polymorphic.py), the values known of its symbolic tensors (a `tf.shape` of symbolic
+        # sizes and the arithmetic on it: slot -> NumPy object array), and why the trace
         # cannot serve other sizes after all
-        self.sentinels = parent.sentinels if parent is not None else ()
+        self.symbols = outer.symbols if outer is not None else symbols
+        self.values = {}
         self.poly_mark = None
 
     # -- slots ---------------------------------------------------------------------------------
@@ -78,7 +91,13 @@ class Graph:
         return i
 
     def placeholder(self, dtype, shape, name=None):
-        t = wrap(torch.empty(tuple(shape), dtype=dtype.torch, device="meta"), dtype)
+        """A new input of the trace; None entries of `shape` are symbolic sizes."""
+        if any(polymorphic.is_symbolic(d) for d in shape):
+            raise polymorphic.NotPolymorphic("graph control flow on symbolic sizes")
+        if self.symbols is not None:
+            t = wrap(self.symbols.placeholder(dtype.torch, shape, len(self.inputs)), dtype)
+        else:
+            t = wrap(torch.empty(tuple(shape), dtype=dtype.torch, device="meta"), dtype)
         self.inputs.append(self._new_slot(t))
         if name is not None:
             taken = set(self.names.values())
@@ -99,7 +118,7 @@ class Graph:
             return i
         if x._dtype is dtypes.string:
             raise Untraceable("string tensors")
-        if x._t.is_meta and self.parent is not None and self.parent.has(x):
+        if x._t.is_meta and self.outer is not None and self.outer.has(x):
             self.captures.append(x)  # a tensor of the enclosing trace: becomes an input
             return self.slot(self.placeholder_for(x))
         if x._t.is_meta:
@@ -112,66 +131,90 @@ class Graph:
         return i
 
     def has(self, x):
-        return id(x) in self.slot_of or (self.parent is not None and self.parent.has(x))
+        return id(x) in self.slot_of or (self.outer is not None and self.outer.has(x))
 
     def placeholder_for(self, x):
-        t = self.placeholder(x._dtype, x._t.shape)
+        t = wrap(x._t, x._dtype) if self.symbols is not None else \
+            wrap(torch.empty(x._t.shape, dtype=x._t.dtype, device="meta"), x._dtype)
+        self.inputs.append(self._new_slot(t))
         self.slot_of[id(x)] = self.slot_of[id(t)]
         self.held.append(x)
         return t
 
-    # -- what ops and variables call while tracing -----------------------------------------------
+    # -- the interpreter ---------------------------------------------------------------------------
     def run_op(self, op, kernel, inputs, attrs):
-        if not op.stateful and not any(x._t.is_meta for x in inputs
-                                       if x._dtype is not dtypes.string):
+        sized = self.symbols is not None and polymorphic.has_symbols(attrs)
+        if not sized and not op.stateful and not any(
+                x._t.is_meta for x in inputs if x._dtype is not dtypes.string):
             # every input is a known value (a constant, a static shape): run it now, so shape
             # arithmetic like `tf.reshape(x, [tf.shape(x)[0], -1])` stays concrete
-            if not self.sentinels:
-                return self._run_now(op, kernel, inputs, attrs)
-            if not polymorphic.sized_by_sentinel(self, op, kernel, inputs, attrs):
-                out = self._run_now(op, kernel, inputs, attrs)
-                if polymorphic.follows_stand_ins(self, kernel, inputs, attrs, out):
-                    return out
-            # else recorded: computed from the actual sizes when the function runs
+            return dispatch.EAGER.run_op(op, kernel, inputs, attrs)
         ins = [self.slot(x) for x in inputs]
         args = [x._t if x._t.is_meta else x._t.to("meta") for x in inputs]
+        fn = op.meta_fn or kernel
         try:
-            out = (op.meta_fn or kernel)(*args, *attrs)
+            out = fn(*args, *attrs) if self.symbols is None else \
+                self.symbols.infer(fn, args, attrs)
         except NotImplementedError as e:
             raise Untraceable(f"{op.name}: {e}") from None
         except (RuntimeError, IndexError, ValueError) as e:
             text = str(e).split("\n")[0]
-            if any(m in text for m in _META_UNSUPPORTED):
-                raise Untraceable(f"{op.name}: {text}") from None
+            if any(m in text for m in _META_UNSUPPORTED) or type(e).__name__ in _FAKE_REFUSALS:
+                raise Untraceable(f"{op.name}: {text or type(e).__name__}") from None
             raise InvalidArgumentError(None, None, f"{text} [Op:{op.name}] name: ") from None
         if out is None or (isinstance(out, (tuple, list)) and not out):
             self.steps.append(Step(op, kernel, ins, attrs, (), kind="effect"))
             return None
-        single = type(out) is torch.Tensor
+        single = type(out) is not tuple and type(out) is not list
         if single and not out.is_meta:  # a kernel that makes its output on a given device
             out = out.to("meta")
         elif not single:
-            out = [o.to("meta") if type(o) is torch.Tensor and not o.is_meta else o for o in out]
+            out = [o.to("meta") if isinstance(o, torch.Tensor) and not o.is_meta else o
+                   for o in out]
         outputs = (wrap(out),) if single else tuple(wrap(o) for o in out)
-        self.steps.append(Step(op, kernel, ins, attrs, tuple(self._new_slot(o) for o in outputs),
-                               multi=not single))
-        if state.recorders:
-            record(op, kernel, inputs, attrs, outputs)
+        outs = tuple(self._new_slot(o) for o in outputs)
+        self.steps.append(Step(op, kernel, ins, attrs, outs, multi=not single))
+        if self.values and op.value_fn is not None and single:
+            self._infer_value(op, inputs, attrs, outs[0])
         return outputs[0] if single else outputs
 
-    def _run_now(self, op, kernel, inputs, attrs):
-        saved, state.graph = state.graph, None
-        try:
-            return execute(op, kernel, inputs, attrs)
-        finally:
-            state.graph = saved
+    def _infer_value(self, op, inputs, attrs, slot):
+        """The value of an op's output where its inputs' values are known (shape arithmetic
+        on symbolic sizes): its `value_fn` on NumPy arrays, some of objects."""
+        known = []
+        for x in inputs:
+            if x._t.is_meta:
+                v = self.values.get(self.slot_of.get(id(x)))
+                if v is None:
+                    return
+            else:
+                v = x._t.cpu().numpy()
+            known.append(v)
+        value = op.value_fn(*known, *attrs)
+        if value is not None:
+            self.values[slot] = np.asarray(value, dtype=object)
 
-    def note_python_use(self, tensor):
-        """A known tensor became a Python bool/int/float while tracing: if its value came
-        from a `None` dimension, the trace cannot serve other sizes."""
-        if self.sentinels and tensor._dtype is not dtypes.string:
-            polymorphic.mark_if_mentions(self, tensor._t, "a Python value made from a `None` "
-                                                          "dimension")
+    def static_value(self, tensor):
+        return self.values.get(self.slot_of.get(id(tensor)))
+
+    def sized_tensor(self, values, dtype):
+        """A tensor of symbolic sizes (`tf.shape(x)` of a symbolic `x`): a step whose attrs
+        hold the sizes, a constant once they are known (polymorphic.specialize)."""
+        out = dispatch.execute(SIZES, _sizes_kernel,
+                               (), (tuple(values.reshape(-1)), values.shape, dtype.torch))
+        self.values[self.slot_of[id(out)]] = values
+        return out
+
+    def python_value(self, tensor, what):
+        value = self.static_value(tensor) if tensor._is_symbolic() else None
+        if value is None:
+            return super().python_value(tensor, what)
+        # a Python value made from a symbolic size: this trace holds only for this size
+        self.poly_mark = self.poly_mark or f"a Python {what} made from a `None` dimension"
+        return np.array([polymorphic.hint(v) for v in value.reshape(-1)]).reshape(value.shape)
+
+    def note_python_only(self, reason):
+        self.opaque_to_tapes = self.opaque_to_tapes or reason
 
     def read_variable(self, variable):
         """The variable's value at this point of the trace: a read step (reads are steps, so
@@ -186,7 +229,7 @@ class Graph:
             self.current[id(variable)] = t
         return t
 
-    def assign_variable(self, variable, value):
+    def write_variable(self, variable, value, kind):
         if value._dtype is not variable._dtype:
             raise TypeError(f"Cannot assign a {value._dtype.name} value to the "
                             f"{variable._dtype.name} variable {variable.name}.")
@@ -196,7 +239,7 @@ class Graph:
         # is a read of the variable, never connected to what was assigned (as in TF)
         self.current.pop(id(variable), None)
 
-    def lift_initial_value(self, variable, value):
+    def init_variable(self, variable, initial_value):
         """A Variable is being created during this trace: allowed on the first trace only (as
         in TF), with an initial value that does not depend on the function's inputs."""
         if not self.allow_variable_creation:
@@ -204,9 +247,9 @@ class Graph:
                 "tf.function only supports singleton tf.Variables created on the first call. "
                 "Make sure the tf.Variable is only created once or created outside tf.function.")
         self.created_variables.append(variable)
-        if isinstance(value, Tensor) and value._is_symbolic():
-            return self.lift(value)
-        return value
+        if isinstance(initial_value, Tensor) and initial_value._is_symbolic():
+            return self.lift(initial_value)
+        return initial_value
 
     def lift(self, tensor):
         """The concrete value of a symbolic tensor computed from constants only, by running
@@ -218,7 +261,8 @@ class Graph:
                 plan.append(s)
                 needed.update(s.ins)
         values = dict(self.constants)
-        if any(i in needed for i in self.inputs) or any(i in needed for i in self.variables):
+        if any(i in needed for i in self.inputs) or any(i in needed for i in self.variables) \
+                or any(polymorphic.has_symbols(s.attrs) for s in plan):
             raise ValueError("A tf.Variable created inside a tf.function needs an initial value "
                              "that does not depend on the function's arguments or on other "
                              "variables. Create it outside the function, or inside "
@@ -230,136 +274,32 @@ class Graph:
         return wrap(values[target], tensor._dtype)
 
 
+# Fake tensors refuse ops whose output shape depends on the data with these exceptions.
+_FAKE_REFUSALS = ("DynamicOutputShapeException", "DataDependentOutputException",
+                  "UnsupportedOperatorException", "GuardOnDataDependentSymNode")
+
+SIZES = define("Sizes", differentiable=False)   # tapeflow's own: a tensor of traced sizes
+
+
+def _sizes_kernel(values, shape, dtype):
+    return torch.tensor(values, dtype=dtype, device=current_device()).reshape(shape)
+
+
+def _sizes_meta(values, shape, dtype):
+    return torch.empty(shape, dtype=dtype, device="meta")
+
+
+SIZES.meta_fn = _sizes_meta
+
+
 class init_scope:  # noqa: N801 - TF's name
     """`tf.init_scope()`: code inside runs eagerly even while a tf.function is being traced
     (for creating variables and other one-time state)."""
 
     def __enter__(self):
-        self._graph, self._recorders = state.graph, state.recorders
-        state.graph, state.recorders = None, []
+        self._scope = dispatch.interpreting(dispatch.EAGER)
+        self._scope.__enter__()
         return self
 
     def __exit__(self, *exc):
-        state.graph, state.recorders = self._graph, self._recorders
-
-
-# -- compiling -------------------------------------------------------------------------------
-
-class Plan:
-    """A compiled graph: `run(input torch tensors)` returns the output torch tensors."""
-
-    def __init__(self, fn, outputs, out_dtypes, n_steps, source=None, env=None):
-        self.run = fn
-        self.source = source  # the generated Python, for reading when debugging
-        self.env = env
-        self.outputs = outputs
-        self.out_dtypes = out_dtypes
-        self.n_steps = n_steps
-
-
-def _stateful(step):
-    """Steps the passes must keep in place: writes, effects and stateful ops (reads may be
-    dropped when unused, but are never merged or folded)."""
-    return step.kind in ("assign", "effect") or (step.kind == "op" and step.op.stateful)
-
-
-_SHAPE_ONLY = (math_ops._ones_like_kernel, math_ops._zeros_like_kernel)
-
-
-def _small(graph, slot):
-    """A non-string slot of at most 4096 elements, whose constant is cheap to keep."""
-    if graph.dtypes[slot] is dtypes.string:
-        return False
-    n = 1
-    for d in graph.shapes[slot]:
-        n *= d
-    return n <= 4096
-
-
-def compile_plan(graph, output_slots):
-    steps = graph.steps
-    constants = dict(graph.constants)
-    alias = {}
-
-    def resolve(i):
-        while i in alias:
-            i = alias[i]
-        return i
-
-    # constant folding and common subexpressions, in one forward pass
-    seen = {}
-    kept = []
-    for s in steps:
-        ins = tuple(resolve(i) for i in s.ins)
-        if s.kind == "op" and not s.op.stateful:
-            if all(i in constants for i in ins):
-                out = s.kernel(*[constants[i] for i in ins], *s.attrs)
-                outs = (out,) if type(out) is torch.Tensor else tuple(out)
-                for slot, value in zip(s.outs, outs):
-                    constants[slot] = value
-                continue
-            if s.kernel in _SHAPE_ONLY and _small(graph, ins[0]):
-                # ones_like/zeros_like of a static shape: a constant, like the ops after it
-                like = torch.empty(graph.shapes[ins[0]], dtype=graph.dtypes[ins[0]].torch,
-                                   device=current_device())
-                constants[s.outs[0]] = s.kernel(like, *s.attrs)
-                continue
-            try:
-                key = (s.kernel, ins, s.attrs)
-                hash(key)
-            except TypeError:
-                key = None
-            if key is not None:
-                prev = seen.get(key)
-                if prev is not None:
-                    for a, b in zip(s.outs, prev.outs):
-                        alias[a] = b
-                    continue
-                seen[key] = s
-        kept.append(Step(s.op, s.kernel, ins, s.attrs, s.outs, s.kind, s.target, s.multi))
-    output_slots = [resolve(i) for i in output_slots]
-
-    # dead code: keep steps whose outputs are needed, and every side effect
-    needed = set(output_slots)
-    live = []
-    for s in reversed(kept):
-        if _stateful(s) or any(o in needed for o in s.outs):
-            live.append(s)
-            needed.update(s.ins)
-    live.reverse()
-    live = fuse_linear(live, output_slots, Step)
-    live, _ = keep_pool_argmax(live, len(graph.dtypes), Step)
-
-    env = {}
-    lines = []
-    args = [f"s{i}" for i in graph.inputs]
-    for i, value in constants.items():
-        if i in needed:
-            env[f"s{i}"] = value
-    for n, s in enumerate(live):
-        if s.kind == "read":
-            env[f"v{n}"] = s.target
-            lines.append(f"s{s.outs[0]} = v{n}._t")
-            continue
-        call_args = ", ".join([f"s{i}" for i in s.ins] + ([f"*a{n}"] if s.attrs else []))
-        if s.kind == "assign":
-            env[f"v_assign{n}"] = s.target
-            lines.append(f"v_assign{n}._t = s{s.ins[0]}")
-            continue
-        env[f"k{n}"] = s.kernel
-        if s.attrs:
-            env[f"a{n}"] = s.attrs
-        if not s.outs:
-            lines.append(f"k{n}({call_args})")
-        elif not s.multi:
-            lines.append(f"s{s.outs[0]} = k{n}({call_args})")
-        else:
-            lines.append(", ".join(f"s{o}" for o in s.outs) + f", = k{n}({call_args})")
-    ret = ", ".join(f"s{i}" for i in output_slots)
-    body = "\n    ".join(lines + [f"return ({ret}{',' if len(output_slots) == 1 else ''})"])
-    src = f"def plan({', '.join(args)}):\n    {body}\n"
-    code = compile(src, "<tf.function plan>", "exec")
-    exec(code, env)  # noqa: S102 - generated from the recorded steps above
-    return Plan(env["plan"], output_slots, [graph.dtypes[i] for i in output_slots],
-                n_steps=len(live), source=src, env=env)
-
+        return self._scope.__exit__(*exc)

@@ -16,14 +16,14 @@ import weakref
 import numpy as np
 import torch
 
-from tapeflow._core import dtypes, nest
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, dtypes, nest
 from tapeflow._core.logs import debug, warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.function import polymorphic
-from tapeflow.function.graph import Graph, Step, Untraceable, compile_plan
+from tapeflow.function.graph import Graph, Step, Untraceable
+from tapeflow.function.plan import compile_plan
 from tapeflow.ops._op import execute
 
 _run_eagerly = False
@@ -37,11 +37,6 @@ def run_functions_eagerly(run_eagerly):
 
 def functions_run_eagerly():
     return _run_eagerly
-
-
-def executing_eagerly():
-    """`tf.executing_eagerly()`: False while a tf.function is being traced."""
-    return state.graph is None
 
 
 _RETRACE_WARNING = (
@@ -113,10 +108,10 @@ class ConcreteFunction:
     """One trace of a `Function` for one input signature: a compiled plan."""
 
     def __init__(self, graph, structured_outputs, output_template, plan, signature,
-                 output_slots=(), poly_dims=None):
+                 output_slots=(), poly=False):
         self.graph = graph
         self._output_slots = output_slots
-        self._poly_dims = poly_dims   # ((input index, axis, sentinel), ...) for None dims
+        self._poly = poly             # whether the trace serves every size of its None dims
         self._specializations = {}
         self._jit_compile = False
         self._retrace = None          # the Function's call, for sizes the trace cannot serve
@@ -133,20 +128,15 @@ class ConcreteFunction:
         key = tuple(t._t.shape for t in tensors)
         spec = self._specializations.get(key)
         if spec is None:
-            sizes = {s: key[i][axis] for i, axis, s in self._poly_dims}
-            for slot, shape in zip(self.graph.inputs, key):
-                if polymorphic.substitute(self.graph.shapes[slot], sizes) != tuple(shape):
-                    raise polymorphic.NotPolymorphic(f"a {tuple(shape)} input where the trace "
-                                                     "has other fixed dimensions")
-            spec = polymorphic.specialize(self.graph, sizes, self._output_slots,
-                                          compile_plan, Step)
+            spec = polymorphic.specialize(self.graph, key, self._output_slots, compile_plan,
+                                          Step)
             if self._jit_compile:
                 spec.plan = _jit(spec.plan)
             self._specializations[key] = spec
         return spec
 
     def _call_flat(self, tensors):
-        plan = self._plan if self._poly_dims is None else self._specialization(tensors).plan
+        plan = self._specialization(tensors).plan if self._poly else self._plan
         outs = plan.run(*[t._t for t in tensors])
         dts = plan.out_dtypes
         results = [wrap(o, d) for o, d in zip(outs, dts)]
@@ -158,7 +148,7 @@ class ConcreteFunction:
         show it (so gradients are the same), and Python side effects stay at trace time."""
         g = self.graph
         steps, constants = g.steps, g.constants
-        if self._poly_dims is not None:
+        if self._poly:
             spec = self._specialization(tensors)
             steps, constants = spec.steps, spec.constants
         values = dict(zip(g.inputs, tensors))
@@ -180,7 +170,7 @@ class ConcreteFunction:
         tensors = []
         _key((args, kwargs), tensors)
         try:
-            if state.recorders and self.graph.opaque_to_tapes is None:
+            if dispatch.recording() and self.graph.opaque_to_tapes is None:
                 return self._call_recorded(tensors)
             return self._call_flat(tensors)
         except polymorphic.NotPolymorphic:
@@ -278,7 +268,7 @@ class Function:
         return self._tracing_count
 
     def __call__(self, *args, **kwargs):
-        if _run_eagerly or self._eager_only or state.graph is not None:
+        if _run_eagerly or self._eager_only or not dispatch.executing_eagerly():
             # eager: debugging switch, untraceable function, nested call inside a trace
             # (inlined)
             return self._python_function(*args, **kwargs)
@@ -306,7 +296,7 @@ class Function:
         return self._run(concrete, tensors, args, kwargs)
 
     def _run(self, concrete, tensors, args, kwargs):
-        if state.recorders:
+        if dispatch.recording():
             # a tape outside: it sees the trace op by op, unless the trace holds what only
             # Python can show it (a custom gradient, graph control flow)
             if concrete.graph.opaque_to_tapes is None:
@@ -359,8 +349,8 @@ class Function:
         self._seen_shapes[rkey] = dims
         names = _argument_names(self._python_function, len(args))
 
-        def make_args(graph, sized):
-            by_id = {id(t): s for t, s in zip(tensors, sized)}
+        def make_args(graph):
+            by_id = {id(t): s for t, s in zip(tensors, dims)}
 
             def placeholder(t, name):
                 return graph.placeholder(t._dtype, by_id[id(t)], name)
@@ -368,7 +358,7 @@ class Function:
                      for a, n in zip(args, names)],
                     {k: _replace_tensors(v, lambda t, k=k: placeholder(t, k))
                      for k, v in kwargs.items()})
-        concrete = self._trace_polymorphic(dims, (args, kwargs), make_args)
+        concrete = self._trace_polymorphic((args, kwargs), make_args)
         if concrete is None:
             return _NO_RESULT
         self._relaxed[rkey] = concrete
@@ -377,32 +367,23 @@ class Function:
     def _trace_signature(self, specs):
         names = _argument_names(self._python_function, len(specs))
 
-        def make_args(graph, shapes):
-            return [graph.placeholder(spec.dtype, shape, n)
-                    for spec, shape, n in zip(specs, shapes, names)], {}
-        return self._trace_polymorphic([spec.shape.as_list() for spec in specs],
-                                       (tuple(specs), {}), make_args)
+        def make_args(graph):
+            return [graph.placeholder(spec.dtype, spec.shape.as_list(), n)
+                    for spec, n in zip(specs, names)], {}
+        return self._trace_polymorphic((tuple(specs), {}), make_args)
 
-    def _trace_polymorphic(self, dims, signature, make_args):
-        """Traces once with sentinel sizes for the None entries of `dims` (one shape list per
-        input tensor); None when the trace cannot serve other sizes (it is then dropped)."""
-        sentinels = iter(polymorphic.SENTINELS)
-        shapes, poly_dims = [], []
-        try:
-            for i, shape in enumerate(dims):
-                shapes.append([d if d is not None else next(sentinels) for d in shape])
-                poly_dims.extend((i, a, s) for a, (d, s) in enumerate(zip(shape, shapes[-1]))
-                                 if d is None)
-        except StopIteration:
-            return None
-        graph = Graph()
-        graph.sentinels = tuple(s for _, _, s in poly_dims)
+    def _trace_polymorphic(self, signature, make_args):
+        """Traces once with symbolic sizes for the None dimensions of the placeholders that
+        `make_args(graph)` makes; None when the trace cannot serve other sizes (it is then
+        dropped)."""
+        graph = Graph(symbols=polymorphic.Symbols())
         created_before = self._variables_created
         graph.allow_variable_creation = not created_before
         try:
-            sym_args, sym_kwargs = make_args(graph, shapes)
-            outputs = self._run_traced(graph, sym_args, sym_kwargs)
-            out_slots, template = self._outputs(graph, outputs)
+            with graph.symbols.tracing():
+                sym_args, sym_kwargs = make_args(graph)
+                outputs = self._run_traced(graph, sym_args, sym_kwargs)
+                out_slots, template = self._outputs(graph, outputs)
             polymorphic.check(graph)
         except Exception as e:  # noqa: BLE001 - a concrete trace will meet any real error
             debug("tf.function %s: one trace for all sizes failed (%s).", self._name, e)
@@ -413,7 +394,7 @@ class Function:
         finally:
             self._tracing_count += 1
         concrete = ConcreteFunction(graph, outputs, template, None, signature, out_slots,
-                                    tuple(poly_dims))
+                                    poly=True)
         concrete._jit_compile = bool(self._jit_compile)
         concrete._retrace = self
         return concrete
@@ -477,12 +458,8 @@ class Function:
         return concrete
 
     def _run_traced(self, graph, sym_args, sym_kwargs):
-        saved_graph, saved_recorders = state.graph, state.recorders
-        state.graph, state.recorders = graph, []
-        try:
+        with dispatch.interpreting(graph):
             outputs = self._python_function(*sym_args, **sym_kwargs)
-        finally:
-            state.graph, state.recorders = saved_graph, saved_recorders
         if graph.created_variables:
             self._variables_created = True
         return outputs

@@ -12,8 +12,9 @@ from tapeflow.ops.elementwise import (abs, acos, acosh, angle, asin, asinh, atan
                                       is_finite, is_inf, is_nan, log, log1p, real, reciprocal,
                                       rint, round, rsqrt, sigmoid, sign, sin, sinh, sqrt, square,
                                       tan, tanh)
-from tapeflow.ops.math import (add, atan2, conj, divide, divide_no_nan, floordiv,  # noqa: F401,A004
-                               floormod, maximum, minimum, mod, multiply, negative, pow,
+from tapeflow.ops.elementwise import pow  # noqa: F401,A004
+from tapeflow.ops.math import (add, atan2, conj, divide, divide_no_nan, floordiv,  # noqa: F401
+                               floormod, maximum, minimum, mod, multiply, negative,
                                squared_difference, subtract, truediv)
 from tapeflow.ops.special import (add_n, digamma, erfinv, lgamma, log_sigmoid,  # noqa: F401
                                   multiply_no_nan, ndtri, reciprocal_no_nan, scalar_mul, xdivy,

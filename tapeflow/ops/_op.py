@@ -13,17 +13,19 @@ An op module defines an op in one place:
         x, y = node.inputs
         return unbroadcast(grad, x), unbroadcast(grad, y)
 
-`execute` calls the kernel on the torch tensors, wraps the result, and shows the op to the
-active recorders (tapes, tf.function tracing) only when there are any. A kernel is a pure
-function of torch tensors followed by hashable attrs, so a traced graph can replay it.
+`execute` hands the op to the current interpreter (`_core/dispatch.py`): eager execution
+calls the kernel on the torch tensors and wraps the result; a tape sees the finished op; a
+tf.function trace records it. A kernel is a pure function of torch tensors followed by
+hashable attrs, so a traced graph can replay it.
 """
 import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import current_device, record, state
+from tapeflow._core.context import current_device, state
+from tapeflow._core.dispatch import execute, op_error as error  # noqa: F401 - the ops' names
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap, wrap_strings
+from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name, wrap
 
 REGISTRY = {}
 
@@ -44,7 +46,8 @@ class Op:
     never merge, fold or drop them.
     """
 
-    __slots__ = ("name", "grad_fn", "differentiable", "stateful", "meta_fn")
+    __slots__ = ("name", "grad_fn", "differentiable", "stateful", "meta_fn", "value_fn",
+                 "shape_only")
 
     def __init__(self, name, differentiable=True, stateful=False):
         self.name = name
@@ -54,6 +57,14 @@ class Op:
         # For kernels that must not run while tracing (printing, RNG draws): a function of
         # the same arguments returning `meta` tensors of the output shapes (or () for none).
         self.meta_fn = None
+        # For the ops of shape arithmetic (slicing, stacking, adding sizes...): the same
+        # computation on NumPy arrays, some holding symbolic sizes, so a trace serving every
+        # size of a `None` dimension knows the value of `tf.shape(x)[0] * 2` (a shape for the
+        # ops after it) while it runs; returns None where it cannot tell.
+        self.value_fn = None
+        # The output depends only on the input's shape and dtype (ones_like): a traced step
+        # on a static shape folds to a constant.
+        self.shape_only = False
 
     def gradient(self, fn):
         """Decorator: `fn(node, *output_grads)` returns the gradient of each input (or None)."""
@@ -64,16 +75,24 @@ class Op:
         return f"<Op {self.name}>"
 
 
+REWRITES = []  # (name, rule): graph rewrite rules, in registration order
+
+
+def rewrite(name):
+    """Decorator: registers `rule(program)`, a rewrite of the steps of every tf.function plan
+    (function/plan.py runs the rules after its generic passes). An op module registers the
+    rules that use its kernels (fusions), so the compiler never needs to know them."""
+    def register(rule):
+        REWRITES.append((name, rule))
+        return rule
+    return register
+
+
 def define(name, differentiable=True, stateful=False):
     if name in REGISTRY:
         raise ValueError(f"Op {name!r} is already registered.")
     op = REGISTRY[name] = Op(name, differentiable, stateful)
     return op
-
-
-def error(message, op):
-    """InvalidArgumentError with the text TF's eager runtime gives, ending in `[Op:Name]`."""
-    return InvalidArgumentError(None, None, f"{message} [Op:{op.name}] name: ")
 
 
 def kernel_error(message, op, device, name_suffix=True):
@@ -82,51 +101,6 @@ def kernel_error(message, op, device, name_suffix=True):
     text = (f"{{{{function_node __wrapped__{op.name}_device_{device_name(device)}}}}} "
             f"{message} [Op:{op.name}]" + (" name: " if name_suffix else ""))
     return InvalidArgumentError(None, None, text)
-
-
-def execute(op, kernel, inputs, attrs=()):
-    """Runs `kernel(*input_tensors, *attrs)` and returns the wrapped output(s).
-
-    A kernel returning a tuple or list makes a multi-output op (returned as a tuple).
-    Torch's RuntimeErrors become InvalidArgumentError naming the op. While a tf.function is
-    being traced, the op is handed to the graph instead (it runs the kernel on `meta` tensors
-    to infer shapes and records the call for replay).
-    """
-    if state.graph is not None:
-        return state.graph.run_op(op, kernel, inputs, attrs)
-    try:
-        out = kernel(*[x._t for x in inputs], *attrs)
-    except (RuntimeError, IndexError, ValueError) as e:
-        out = _on_one_device(op, kernel, inputs, attrs, e)
-    if type(out) is torch.Tensor:
-        result = wrap(out)
-        if state.recorders:
-            record(op, kernel, inputs, attrs, (result,))
-        return result
-    if type(out) is np.ndarray:  # a string kernel's output: a NumPy object array
-        result = wrap_strings(out)
-        if state.recorders:
-            record(op, kernel, inputs, attrs, (result,))
-        return result
-    result = tuple(wrap(o) for o in out)
-    if state.recorders:
-        record(op, kernel, inputs, attrs, result)
-    return result
-
-
-def _on_one_device(op, kernel, inputs, attrs, e):
-    """TF copies an op's inputs to the op's device; torch refuses mixed devices. So a kernel
-    that failed on inputs from several devices runs again with all of them on the current
-    device; any other failure is TF's InvalidArgumentError naming the op."""
-    devices = {x._t.device for x in inputs if x._dtype is not dtypes.string}
-    if len(devices) < 2:
-        raise error(str(e).split("\n")[0], op) from None
-    target = current_device()
-    moved = [x._t if x._dtype is dtypes.string else x._t.to(target) for x in inputs]
-    try:
-        return kernel(*moved, *attrs)
-    except (RuntimeError, IndexError, ValueError) as e2:
-        raise error(str(e2).split("\n")[0], op) from None
 
 
 # -- operands -------------------------------------------------------------------------------
@@ -139,13 +113,32 @@ def scalar(value, dtype, device=None):
     if device is None or device.type == "meta":  # meta: a symbolic operand in a trace
         device = current_device()
     key = (value, type(value), dtype, device)
-    t = _scalar_cache.get(key)
+    try:
+        t = _scalar_cache.get(key)
+    except TypeError:  # a symbolic size of a trace (a torch SymInt is unhashable)
+        return state.interpreter.sized_tensor(np.array(value, dtype=object), dtype)
     if t is None:
         if len(_scalar_cache) > 4096:
             _scalar_cache.clear()
         t = _scalar_cache[key] = wrap(torch.tensor(value, dtype=dtype.torch, device=device),
                                       dtype)
     return t
+
+
+def known_values(t):
+    """The value of a tensor an op takes as attrs (a shape, a size), as a NumPy array: its
+    data or, for a symbolic tensor of a trace, what the trace knows of it (sizes computed from
+    `None` dimensions). A symbolic tensor of unknown value raises as `.numpy()` does."""
+    if t._is_symbolic():
+        known = state.interpreter.static_value(t)
+        if known is not None:
+            return known
+    return t._numpy_array()
+
+
+def as_size(v):
+    """An element of `known_values` as a Python int, or as the symbolic size it is."""
+    return int(v) if isinstance(v, (int, np.integer)) else v
 
 
 def is_tensor_like(value):
@@ -202,3 +195,26 @@ def check_dtype(x, allowed, op, attr="T", signature=None, traits=()):
             text += (f"; Op<name={op.name}; signature={signature}; attr={attr}:type,allowed="
                      f"[{enums}]{''.join('; ' + t for t in traits)}>")
         raise error(text, op)
+
+
+# -- operators ------------------------------------------------------------------------------
+
+def reverse_operands(fn):
+    """`fn` for a reflected operator (`2.0 * x` calls `x.__rmul__(2.0)`): `fn(other, self)`,
+    the Python number converted to self's dtype."""
+    def r(self, other):
+        dtype = self.dtype
+        if type(other) is int and dtype is not dtypes.bool and dtype is not dtypes.string or (
+                type(other) is float and (dtype.is_floating or dtype.is_complex)):
+            # the common `0.1 * grad`: a cached scalar, no conversion machinery
+            t = getattr(self, "_t", None)
+            return fn(scalar(other, dtype, None if t is None else t.device), self)
+        return fn(convert_to_tensor(other, dtype=dtype), self)
+    return r
+
+
+def install_operators(cls, ops):
+    """Attaches `name -> function` as methods of `cls` (Tensor, Variable): each op family
+    installs its operators when it is imported."""
+    for name, fn in ops.items():
+        setattr(cls, name, fn)

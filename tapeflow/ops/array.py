@@ -7,19 +7,21 @@ tapeflow ops so higher derivatives work. String tensors (NumPy object arrays) ar
 matching NumPy call; they are never differentiated. Joining and splitting are in `joining.py`,
 padding in `padding.py`, slicing in `indexing.py`, gathering and scattering in `gather.py`.
 """
+import math
+
 import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import current_device
+from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import invalid_argument
 from tapeflow._core.indexing import flip
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap, wrap_strings
-from tapeflow.ops._op import (check_dtype, define, execute, is_tensor_like, kernel_error,
-                              tf_type_name)
-from tapeflow.ops.math import (BROADCAST_TO, RESHAPE, broadcast_to_raw, reduce_sum_raw,
-                               reshape_raw)
+from tapeflow.ops._op import (as_size, check_dtype, define, execute, is_tensor_like,
+                              kernel_error, known_values, tf_type_name)
+from tapeflow.ops.broadcast import (BROADCAST_TO, RESHAPE, broadcast_to_raw, reduce_sum_raw,
+                                    reshape_raw)
 
 _STRING = dtypes.string
 _INDEX_TYPES = (dtypes.int32, dtypes.int64)
@@ -42,8 +44,9 @@ def int_arg(value):
         return value
     if isinstance(value, (np.integer,)):
         return int(value)
-    return int(convert_to_tensor(value, dtype=dtypes.int32 if not is_tensor_like(value) else None
-                                 ).numpy())
+    t = convert_to_tensor(value, dtype=dtypes.int32 if not is_tensor_like(value) else None)
+    a = known_values(t)
+    return as_size(a.reshape(-1)[0]) if a.size == 1 else int(a)
 
 
 def int_list(value, op, attr):
@@ -62,8 +65,8 @@ def int_list(value, op, attr):
     t = convert_to_tensor(value)
     if t._dtype not in _INDEX_TYPES:
         check_dtype(t, _INDEX_TYPES, op, attr)
-    a = t.numpy()
-    return tuple(int(v) for v in np.reshape(a, -1)), a.ndim
+    a = known_values(t)
+    return tuple(as_size(v) for v in a.reshape(-1)), a.ndim
 
 
 def _shape_of(x):
@@ -212,6 +215,9 @@ def _squeeze_kernel(t, axes):
     return t.squeeze(axes) if axes else t
 
 
+SQUEEZE.value_fn = lambda a, axes: np.squeeze(a, tuple(axes)) if axes else a  # noqa: E731
+
+
 def squeeze(input, axis=None, name=None):  # noqa: A002 - TF's argument name
     """Removes dimensions of size 1 (all of them, or those in `axis`; others raise)."""
     x = convert_to_tensor(input)
@@ -245,6 +251,9 @@ def _(node, grad):
 
 def _expand_dims_kernel(t, axis):
     return t.unsqueeze(axis)
+
+
+EXPAND_DIMS.value_fn = np.expand_dims
 
 
 def expand_dims(input, axis, name=None):  # noqa: A002 - TF's argument name
@@ -372,6 +381,9 @@ def broadcast_to(input, shape, name=None):  # noqa: A002 - TF's argument name
 IDENTITY = define("Identity")
 
 
+IDENTITY.value_fn = lambda a: a  # noqa: E731
+
+
 def _identity_kernel(t):
     return t
 
@@ -401,6 +413,9 @@ def _out_type(out_type, op_name):
 
 
 def _int_tensor(values, dtype):
+    if not all(type(v) is int for v in (values if type(values) is list else (values,))):
+        # symbolic sizes of a trace: a tensor the interpreter computes when the function runs
+        return state.interpreter.sized_tensor(np.array(values, dtype=object), dtype)
     return wrap(torch.tensor(values, dtype=dtype.torch, device=current_device()), dtype)
 
 
@@ -420,4 +435,4 @@ def rank(input, name=None):  # noqa: A002 - TF's argument name
 def size(input, out_type=dtypes.int32, name=None):  # noqa: A002 - TF's argument name
     """The number of elements of `input`, as a scalar int32 (or `out_type`) tensor."""
     x = input if isinstance(input, Tensor) else convert_to_tensor(input)
-    return _int_tensor(int(np.prod(x._t.shape)), dtypes.as_dtype(out_type))
+    return _int_tensor(math.prod(x._t.shape), dtypes.as_dtype(out_type))

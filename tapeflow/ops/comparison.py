@@ -14,9 +14,10 @@ from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.ops._op import (binary_operands, check_dtype, define, error, execute,
-                              is_tensor_like, kernel_error, tf_type_name)
-from tapeflow.ops.math import (_COMMUTATIVE, _reverse, binary, enums, install_operators,
-                               unbroadcast)
+                              install_operators, is_tensor_like, kernel_error,
+                              reverse_operands as _reverse, tf_type_name)
+from tapeflow.ops import strings
+from tapeflow.ops.broadcast import _COMMUTATIVE, binary, enums, unbroadcast
 
 _ORDERED = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.uint8, dtypes.int16,
             dtypes.int8, dtypes.int64, dtypes.bfloat16, dtypes.uint16, dtypes.float16,
@@ -33,7 +34,6 @@ def _broadcastable(xs, ys):
 
 
 def _strings_equal(x, y, negate):
-    from tapeflow.ops import strings  # the strings family, beside this one, imports ours
     return strings.string_not_equal(x, y) if negate else strings.string_equal(x, y)
 
 

@@ -20,8 +20,8 @@ from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_lik
                               kernel_error, tf_type_name)
 from tapeflow.ops import math as math_ops
 from tapeflow.ops.array import int_list
-from tapeflow.ops.math import (ONES_LIKE, multiply, reduce_sum_raw, reshape_raw, subtract,
-                               unbroadcast)
+from tapeflow.ops.broadcast import reduce_sum_raw, reshape_raw, unbroadcast
+from tapeflow.ops.math import ONES_LIKE, multiply, subtract
 
 _d = dtypes
 FILL = define("Fill")
@@ -61,7 +61,7 @@ def _filled(shape, value, dtype):
         if value:
             raise TypeError(f"Cannot convert {value} to EagerTensor of dtype string")
         return wrap_strings(np.full(dims, b"", dtype=object))
-    if state.graph is not None:  # tracing: a Fill op, so sizes of None dims stay symbolic
+    if not state.interpreter.eager:  # tracing: a Fill op, so symbolic sizes stay symbolic
         scalar = torch.tensor(value, dtype=dtype.torch, device=current_device())
         return execute(FILL, _fill_kernel, (wrap(scalar, dtype),), (tuple(dims),))
     t = torch.ones(dims, dtype=dtype.torch, device=current_device()) if value else \
@@ -102,7 +102,7 @@ def fill(dims, value, name=None, layout=None):
 def _(node, grad):
     value, = node.inputs
     total = reduce_sum_raw(grad, tuple(range(grad.ndim)), False) if grad.ndim else grad
-    return reshape_raw(total, tuple(value.shape)) if value.ndim else total
+    return reshape_raw(total, tuple(value._t.shape)) if value.ndim else total
 
 
 # -- eye ---------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def linspace(start, stop, num, name=None, axis=0):
     device = current_device()
     if num < 0:
         raise kernel_error(f"Requires start <= limit when delta > 0: 1/{num}", RANGE, device)
-    sa, sb = tuple(start.shape), tuple(stop.shape)
+    sa, sb = tuple(start._t.shape), tuple(stop._t.shape)
     if sa != sb:
         for a, b in zip(reversed(sa), reversed(sb)):
             if a != b and a != 1 and b != 1:
@@ -298,5 +298,5 @@ def zeros_like(input, dtype=None, name=None, layout=None):  # noqa: A002
     x = convert_to_tensor(input)
     dtype = x._dtype if dtype is None else _d.as_dtype(dtype)
     if dtype is _d.string:
-        return wrap_strings(np.full(tuple(x.shape), b"", dtype=object))
+        return wrap_strings(np.full(tuple(x._t.shape), b"", dtype=object))
     return math_ops.zeros_like(_shape_only(x) if x._dtype is _d.string else x, dtype)

@@ -13,7 +13,8 @@ from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, device_name
 from tapeflow.ops._op import binary_operands, define, execute, kernel_error
 from tapeflow.ops.creation import eye
-from tapeflow.ops.math import broadcast_to_raw, conj, reduce_sum_raw, reshape_raw
+from tapeflow.ops.broadcast import broadcast_to_raw, reduce_sum_raw, reshape_raw
+from tapeflow.ops.math import conj
 
 # tensordot's errors come from the MatMul TF runs inside it (defined in linalg.py)
 _MATMUL = types.SimpleNamespace(name="MatMul")

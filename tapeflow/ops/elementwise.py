@@ -9,17 +9,19 @@ Rounding and the `is_*` tests have no gradient in TF (the tape returns None for 
 """
 import math
 
+import numpy as np
 import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.errors import UnimplementedError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
-from tapeflow.ops._op import check_dtype, define, execute, tf_type_name
-from tapeflow.ops.comparison import less, where
-from tapeflow.ops.math import (add, binary, conj, divide, divide_no_nan, enums,
-                               install_operators, maximum, minimum, multiply, negative,
-                               no_kernel, subtract, unbroadcast, zeros_like)
+from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, install_operators,
+                              kernel_error, reverse_operands, tf_type_name)
+from tapeflow.ops.broadcast import _BINARY, binary, enums, unbroadcast
+from tapeflow.ops.comparison import greater, less, where
+from tapeflow.ops.math import (add, conj, divide, divide_no_nan, maximum, minimum, multiply,
+                               negative, no_kernel, ones_like, subtract, zeros_like)
 
 _F = (dtypes.bfloat16, dtypes.float16, dtypes.float32, dtypes.float64)
 _C = (dtypes.complex64, dtypes.complex128)
@@ -230,6 +232,19 @@ def _cast_kernel(t, dtype):
     return t.to(dtype)
 
 
+def _cast_value(a, dtype):
+    """Cast of shape arithmetic: sizes stay sizes as integers and become SymFloats as floats."""
+    if not dtype.is_floating_point and dtype not in (torch.bool, torch.complex64,
+                                                      torch.complex128):
+        return a
+    if dtype.is_floating_point:
+        return np.vectorize(torch.sym_float, otypes=[object])(a)
+    return None
+
+
+CAST.value_fn = _cast_value
+
+
 def cast(x, dtype, name=None):
     """`x` converted to `dtype`. Floats become integers by truncation towards zero (NaN and
     out-of-range values as TF's C++ casts give them); complex to real keeps the real part.
@@ -355,5 +370,41 @@ def _(node, grad):
     return negative(multiply(cast(grad, x.dtype), z))
 
 
-install_operators(Tensor, {"__abs__": abs})
-install_operators(Variable, {"__abs__": abs})
+# -- pow (its gradient takes a log, so it lives beside log) -----------------------------------
+
+POW = define("Pow")
+_POW_TYPES = (dtypes.bfloat16, dtypes.float32, dtypes.float16, dtypes.float64, dtypes.int8,
+              dtypes.int16, dtypes.int32, dtypes.int64, dtypes.complex64, dtypes.complex128)
+_POW_OK = enums(_POW_TYPES)
+
+
+def _pow_kernel(a, b):
+    if not (a.is_floating_point() or a.is_complex()) and not b.is_meta and bool((b < 0).any()):
+        raise kernel_error("Integers to negative integer powers are not allowed", POW, a.device)
+    return torch.pow(a, b)
+
+
+def pow(x, y, name=None):  # noqa: A001 - TF's public name
+    """`x ** y` elementwise; integers to negative integer powers raise, as in TF."""
+    x, y = binary_operands(x, y, POW)
+    if x._dtype._enum not in _POW_OK:
+        check_dtype(x, _POW_TYPES, POW, signature=_BINARY)
+    return binary(POW, _pow_kernel, x, y)
+
+
+@POW.gradient
+def _(node, grad):
+    x, y = node.inputs
+    z, = node.outputs
+    gx = multiply(grad, multiply(y, pow(x, subtract(y, 1))))
+    if 1 in node.skip_input_indices:  # a constant exponent (x ** 2): as TF eager, skip gy
+        return unbroadcast(gx, x), None
+    positive = greater(x, 0)  # log(x) only where it is real; TF's guard against x <= 0
+    log_x = where(positive, log(where(positive, x, ones_like(x))), zeros_like(x))
+    gy = multiply(grad, multiply(z, log_x))
+    return unbroadcast(gx, x), unbroadcast(gy, y)
+
+
+_OPERATORS = {"__abs__": abs, "__pow__": pow, "__rpow__": reverse_operands(pow)}
+install_operators(Tensor, _OPERATORS)
+install_operators(Variable, _OPERATORS)

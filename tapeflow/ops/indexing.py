@@ -24,7 +24,8 @@ from tapeflow._core.variable import Variable
 from tapeflow.ops._op import define, execute, kernel_error
 from tapeflow.ops.array import int_list
 from tapeflow.ops.gather import boolean_mask
-from tapeflow.ops.math import reshape_raw, unbroadcast, zeros_like
+from tapeflow.ops.broadcast import reshape_raw, unbroadcast
+from tapeflow.ops.math import zeros_like
 
 _STRING = dtypes.string
 _CPU = torch.device("cpu")
@@ -39,6 +40,14 @@ def _device(x):
 STRIDED_SLICE = define("StridedSlice")
 STRIDED_SLICE_GRAD = define("StridedSliceGrad")
 SLICE = define("Slice")
+
+
+def _slice_value(a, *rest):
+    """StridedSlice of shape arithmetic (`tf.shape(x)[0]`); with index tensors: unknown."""
+    return apply_spec_numpy(a, *rest) if len(rest) == 2 else None
+
+
+STRIDED_SLICE.value_fn = SLICE.value_fn = _slice_value
 
 
 def strided_slice_raw(x, index, flips):

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import unknown_size
+from tapeflow._core.shape import is_symbolic_size
 from tapeflow._core.tensor import convert_to_tensor, wrap_strings
 from tapeflow.ops._op import define, error, execute, is_tensor_like, kernel_error, tf_type_name
 from tapeflow.ops.array import (_device, _int_tensor, _out_type, _shape_of, dims_text, int_arg,
@@ -58,6 +58,9 @@ def _concat_kernel(*args):
     return torch.cat(args[:-1], args[-1])
 
 
+CONCAT.value_fn = lambda *args: np.concatenate(args[:-1], args[-1])  # noqa: E731
+
+
 def concat_raw(tensors, axis):
     return execute(CONCAT, _concat_kernel, tuple(tensors), (axis,))
 
@@ -105,6 +108,9 @@ def _(node, grad):
 
 def _stack_kernel(*args):
     return torch.stack(args[:-1], args[-1])
+
+
+PACK.value_fn = lambda *args: np.stack(args[:-1], args[-1])  # noqa: E731
 
 
 def stack_raw(tensors, axis):
@@ -170,8 +176,8 @@ def unstack(value, num=None, axis=0, name="unstack"):
     if num is not None and num != shape[axis]:
         raise kernel_error(f"Input shape axis {axis} must equal {num}, got shape "
                            f"{dims_text(shape)}", UNPACK, _device(x))
-    if unknown_size(shape[axis]):
-        raise ValueError(f"Cannot infer argument `num` from shape {x._shown_shape()}")
+    if is_symbolic_size(shape[axis]):
+        raise ValueError(f"Cannot infer argument `num` from shape {x.shape}")
     if x._dtype is _STRING:
         return [wrap_strings(np.take(x._t, i, axis)) for i in range(shape[axis])]
     return list(unstack_raw(x, axis))

@@ -20,12 +20,13 @@ from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.ops import _gemm
-from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
+from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, install_operators,
+                              kernel_error, reverse_operands as _reverse)
 from tapeflow.ops.array import matrix_transpose, squeeze
+from tapeflow.ops.broadcast import reshape_raw, unbroadcast
 from tapeflow.ops.einsum import einsum_raw, eye_like, permute
-from tapeflow.ops.elementwise import abs as abs_, cast, sqrt
-from tapeflow.ops.math import _reverse, add, conj, install_operators, multiply, negative, \
-    no_kernel, pow as pow_, reshape_raw, subtract, unbroadcast
+from tapeflow.ops.elementwise import abs as abs_, cast, pow as pow_, sqrt
+from tapeflow.ops.math import add, conj, multiply, negative, no_kernel, subtract
 from tapeflow.ops.reduction import reduce_max, reduce_sum
 
 

@@ -16,7 +16,8 @@ from tapeflow.ops.creation import eye
 from tapeflow.ops.elementwise import log, real
 from tapeflow.ops.linalg import check_square_matrices, diag_part, inverse_raw, matmul_raw, \
     matrix_transpose
-from tapeflow.ops.math import add, multiply, negative, reshape_raw, unbroadcast
+from tapeflow.ops.broadcast import reshape_raw, unbroadcast
+from tapeflow.ops.math import add, multiply, negative
 from tapeflow.ops.reduction import reduce_sum
 
 _SOLVE_TYPES = (dtypes.float64, dtypes.float32, dtypes.float16, dtypes.complex64,

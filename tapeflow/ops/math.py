@@ -1,126 +1,34 @@
 """Elementwise arithmetic: add, subtract, multiply, the division family (truediv, floordiv,
-floormod, divide_no_nan), pow, maximum/minimum, squared_difference, atan2, negate, and the
-arithmetic operators (`+ - * / // % **`, unary `-`).
+floormod, divide_no_nan), maximum/minimum, squared_difference, atan2, negate, ones_like and
+zeros_like, and the arithmetic operators (`+ - * / // %`, unary `-`; `**` is with pow in
+elementwise.py).
 
 TensorFlow's rules: no implicit promotion between tensors (both operands must share a dtype),
-Python numbers adopt the tensor's dtype, shapes broadcast like NumPy. Each op's gradient is
-beside it; `unbroadcast` sums a gradient back to the shape of an input that was broadcast.
+Python numbers adopt the tensor's dtype, shapes broadcast like NumPy (broadcast.py). Each op's
+gradient is beside it; `unbroadcast` sums a gradient back to the shape of an input that was
+broadcast.
 """
+import numpy as np
 import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.errors import NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
-from tapeflow.ops._op import (_like, binary_operands, check_dtype, define, execute, scalar,
-                              is_tensor_like, kernel_error, tf_type_name)
+from tapeflow.ops._op import (_like, binary_operands, check_dtype, define, execute,
+                              install_operators, is_tensor_like, kernel_error,
+                              reverse_operands as _reverse, tf_type_name)
+from tapeflow.ops.broadcast import _BINARY, _COMMUTATIVE, binary, enums, unbroadcast
+from tapeflow.ops.comparison import greater_equal, less_equal, where
+from tapeflow.ops.strings import string_add
 
 _F = torch.float32
-
-
-def _broadcast_error(x, y, op):
-    device = torch.device("cpu") if x._dtype is dtypes.string else x._t.device
-    return kernel_error(f"Incompatible shapes: {list(x._t.shape)} vs. {list(y._t.shape)}", op,
-                        device)
-
-
-_BINARY = "x:T, y:T -> z:T"  # the signature TF's binary ops print in dtype errors
-_COMMUTATIVE = ("is_commutative=true",)
-
-
-def enums(types):
-    """A fast membership set for an op's allowed dtypes (`x._dtype._enum in ...`)."""
-    return frozenset(d._enum for d in types)
 
 
 def no_kernel(op, dtype):
     """TF's error for a dtype its op accepts but for which TF has no CPU kernel."""
     return NotFoundError(None, None, f"Could not find device for node: {{{{node {op.name}}}}} = "
                          f"{op.name}[T=DT_{tf_type_name(dtype).upper()}] [Op:{op.name}] name: ")
-
-
-def binary(op, kernel, x, y):
-    """Runs a broadcasting binary op on operands already made compatible."""
-    xs, ys = x._t.shape, y._t.shape
-    if xs != ys:
-        for a, b in zip(reversed(xs), reversed(ys)):
-            if a != b and a != 1 and b != 1:
-                raise _broadcast_error(x, y, op)
-    return execute(op, kernel, (x, y))
-
-
-def unbroadcast(grad, x):
-    """Sums `grad` over the dimensions along which `x` was broadcast, back to `x`'s shape."""
-    shape = tuple(x.shape)
-    gshape = tuple(grad._t.shape)
-    if gshape == shape:
-        return grad
-    lead = len(gshape) - len(shape)
-    axes = list(range(lead)) + [i + lead for i, d in enumerate(shape)
-                                 if d == 1 and gshape[i + lead] != 1]
-    g = reduce_sum_raw(grad, tuple(axes), False) if axes else grad
-    return reshape_raw(g, shape) if tuple(g._t.shape) != shape else g
-
-
-# -- ops the gradient machinery itself needs (sum and reshape to undo broadcasting) ---------
-
-SUM = define("Sum")
-
-
-def _sum_kernel(t, axes, keepdims):
-    # dtype= keeps integer sums in their own dtype (torch would widen int32 to int64).
-    return torch.sum(t, dim=axes, keepdim=keepdims, dtype=t.dtype) if axes != () or keepdims \
-        else t.sum(dtype=t.dtype)
-
-
-def reduce_sum_raw(x, axes, keepdims):
-    """`reduce_sum` over normalised axes (a tuple of non-negative ints); no validation."""
-    return execute(SUM, _sum_kernel, (x,), (axes, keepdims))
-
-
-def expand_reduced(grad, shape, axes, keepdims):
-    """The gradient of a reduction over `axes` broadcast back to the input's `shape`."""
-    if not keepdims:
-        grad = reshape_raw(grad, tuple(1 if i in axes else d for i, d in enumerate(shape)))
-    return broadcast_to_raw(grad, shape)
-
-
-@SUM.gradient
-def _(node, grad):
-    axes, keepdims = node.attrs
-    return expand_reduced(grad, tuple(node.inputs[0].shape), axes, keepdims)
-
-
-RESHAPE = define("Reshape")
-
-
-def _reshape_kernel(t, shape):
-    return t.reshape(shape)
-
-
-def reshape_raw(x, shape):
-    return execute(RESHAPE, _reshape_kernel, (x,), (tuple(shape),))
-
-
-@RESHAPE.gradient
-def _(node, grad):
-    return reshape_raw(grad, tuple(node.inputs[0].shape))
-
-
-BROADCAST_TO = define("BroadcastTo")
-
-
-def _broadcast_kernel(t, shape):
-    return t.expand(shape).contiguous() if t.shape != shape else t
-
-
-def broadcast_to_raw(x, shape):
-    return execute(BROADCAST_TO, _broadcast_kernel, (x,), (tuple(shape),))
-
-
-@BROADCAST_TO.gradient
-def _(node, grad):
-    return unbroadcast(grad, node.inputs[0])
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -137,11 +45,13 @@ def add(x, y, name=None):
     x, y = binary_operands(x, y, ADD, True)  # TF's add: x's dtype is only a hint for y
     if x._dtype._enum not in _ADD_OK:
         if x._dtype is dtypes.string:
-            from tapeflow.ops.strings import string_add
             return string_add(x, y)
         check_dtype(x, _ADD_TYPES, ADD, signature=_BINARY,
                     traits=_COMMUTATIVE + ("is_aggregate=true",))
     return binary(ADD, torch.add, x, y)
+
+
+ADD.value_fn = np.add  # (on object arrays of symbolic sizes too: see Op.value_fn)
 
 
 @ADD.gradient
@@ -163,6 +73,9 @@ def subtract(x, y, name=None):
     if x._dtype._enum not in _SUB_OK:
         check_dtype(x, _SUB_TYPES, SUB, signature=_BINARY)
     return binary(SUB, torch.sub, x, y)
+
+
+SUB.value_fn = np.subtract
 
 
 @SUB.gradient
@@ -187,6 +100,9 @@ def multiply(x, y, name=None):
     if x._dtype._enum not in _MUL_OK:
         check_dtype(x, _MUL_TYPES, MUL, signature=_BINARY, traits=_COMMUTATIVE)
     return binary(MUL, torch.mul, x, y)
+
+
+MUL.value_fn = np.multiply
 
 
 @MUL.gradient
@@ -322,6 +238,9 @@ def _floordiv_kernel(a, b):
     return torch.div(a, b, rounding_mode="floor")
 
 
+FLOOR_DIV.value_fn = np.floor_divide
+
+
 def floordiv(x, y, name=None):
     """`x // y`: division rounded towards negative infinity (integers and floats)."""
     x, y = binary_operands(x, y, FLOOR_DIV)
@@ -360,41 +279,6 @@ def _(node, grad):
     return unbroadcast(grad, x), unbroadcast(multiply(grad, negative(floordiv(x, y))), y)
 
 
-POW = define("Pow")
-_POW_TYPES = (dtypes.bfloat16, dtypes.float32, dtypes.float16, dtypes.float64, dtypes.int8,
-              dtypes.int16, dtypes.int32, dtypes.int64, dtypes.complex64, dtypes.complex128)
-_POW_OK = enums(_POW_TYPES)
-
-
-def _pow_kernel(a, b):
-    if not (a.is_floating_point() or a.is_complex()) and not b.is_meta and bool((b < 0).any()):
-        raise kernel_error("Integers to negative integer powers are not allowed", POW, a.device)
-    return torch.pow(a, b)
-
-
-def pow(x, y, name=None):  # noqa: A001 - TF's public name
-    """`x ** y` elementwise; integers to negative integer powers raise, as in TF."""
-    x, y = binary_operands(x, y, POW)
-    if x._dtype._enum not in _POW_OK:
-        check_dtype(x, _POW_TYPES, POW, signature=_BINARY)
-    return binary(POW, _pow_kernel, x, y)
-
-
-@POW.gradient
-def _(node, grad):
-    x, y = node.inputs
-    z, = node.outputs
-    gx = multiply(grad, multiply(y, pow(x, subtract(y, 1))))
-    if 1 in node.skip_input_indices:  # a constant exponent (x ** 2): as TF eager, skip gy
-        return unbroadcast(gx, x), None
-    from tapeflow.ops.comparison import greater, where  # ops that sit above this module
-    from tapeflow.ops.elementwise import log
-    positive = greater(x, 0)  # log(x) only where it is real; TF's guard against x <= 0
-    log_x = where(positive, log(where(positive, x, ones_like(x))), zeros_like(x))
-    gy = multiply(grad, multiply(z, log_x))
-    return unbroadcast(gx, x), unbroadcast(gy, y)
-
-
 MAXIMUM = define("Maximum")
 MINIMUM = define("Minimum")
 _MINMAX_TYPES = (dtypes.bfloat16, dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8,
@@ -421,22 +305,23 @@ def minimum(x, y, name=None):
 
 def _select_grad(node, grad, selector):
     """The gradient goes to x where `selector(x, y)` holds (ties included), else to y."""
-    from tapeflow.ops.comparison import where
     x, y = node.inputs
     mask = selector(x, y)
     zeros = zeros_like(grad)
     return unbroadcast(where(mask, grad, zeros), x), unbroadcast(where(mask, zeros, grad), y)
 
 
+MAXIMUM.value_fn = np.vectorize(lambda a, b: torch.sym_max(a, b), otypes=[object])
+MINIMUM.value_fn = np.vectorize(lambda a, b: torch.sym_min(a, b), otypes=[object])
+
+
 @MAXIMUM.gradient
 def _(node, grad):
-    from tapeflow.ops.comparison import greater_equal
     return _select_grad(node, grad, greater_equal)
 
 
 @MINIMUM.gradient
 def _(node, grad):
-    from tapeflow.ops.comparison import less_equal
     return _select_grad(node, grad, less_equal)
 
 
@@ -532,6 +417,7 @@ def _(node, grad):
 # Ops (not plain torch calls) so that a tf.function trace records them like any other.
 ONES_LIKE = define("OnesLike", differentiable=False)
 ZEROS_LIKE = define("ZerosLike", differentiable=False)
+ONES_LIKE.shape_only = ZEROS_LIKE.shape_only = True
 
 
 def _ones_like_kernel(t, dtype):
@@ -561,24 +447,6 @@ def convert_like(value, like):
 
 # -- operators on Tensor ---------------------------------------------------------------------
 
-def _reverse(fn):
-    def r(self, other):
-        dtype = self.dtype
-        if type(other) is int and dtype is not dtypes.bool and dtype is not dtypes.string or (
-                type(other) is float and (dtype.is_floating or dtype.is_complex)):
-            # the common `0.1 * grad`: a cached scalar, no conversion machinery
-            t = getattr(self, "_t", None)
-            return fn(scalar(other, dtype, None if t is None else t.device), self)
-        return fn(convert_to_tensor(other, dtype=dtype), self)
-    return r
-
-
-def install_operators(cls, ops):
-    """Attaches `name -> function` as methods of `cls` (Tensor, Variable)."""
-    for name, fn in ops.items():
-        setattr(cls, name, fn)
-
-
 OPERATORS = {
     "__add__": add, "__radd__": _reverse(add),
     "__sub__": subtract, "__rsub__": _reverse(subtract),
@@ -586,7 +454,6 @@ OPERATORS = {
     "__truediv__": truediv, "__rtruediv__": _reverse(truediv),
     "__floordiv__": floordiv, "__rfloordiv__": _reverse(floordiv),
     "__mod__": floormod, "__rmod__": _reverse(floormod),
-    "__pow__": pow, "__rpow__": _reverse(pow),
     "__neg__": negative,
 }
 install_operators(Tensor, OPERATORS)

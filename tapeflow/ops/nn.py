@@ -13,11 +13,13 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
+from tapeflow.ops import _gemm
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error, \
-    scalar
+    rewrite, scalar
+from tapeflow.ops.broadcast import reduce_sum_raw
 from tapeflow.ops.elementwise import cast, erfc, exp, sigmoid, square, tanh
-from tapeflow.ops.math import add, multiply, negative, ones_like, reduce_sum_raw, subtract, \
-    zeros_like
+from tapeflow.ops.linalg import MATMUL
+from tapeflow.ops.math import ADD, add, multiply, negative, ones_like, subtract, zeros_like
 
 _F16, _BF16, _F32, _F64 = dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64
 FLOATS = (_F32, _F64, _F16, _BF16)  # float32 first: tuple membership tests identity first
@@ -423,6 +425,46 @@ def _(node, grad):
         return grad, None
     axes = tuple(i for i in range(grad._t.ndim) if i != channel_axis)
     return grad, reduce_sum_raw(grad, axes, False)
+
+
+@rewrite("fuse_matmul_bias_relu")
+def _fuse_linear(program):
+    """MatMul -> Add/BiasAdd [-> Relu] chains become one `_gemm.linear` call, as TF's grappler
+    remapper makes `_FusedMatMul`: the product is stored once instead of being written, read
+    and written twice more (same bits). A chain fuses only when each intermediate result has
+    no other reader (no other step, not a function output); the fused step takes the place of
+    the last step it replaces, where all of its inputs are computed."""
+    steps = program.steps
+    readers, outputs, producer = program.readers(), program.outputs, program.producers()
+
+    def sole_reader(slot):
+        r = readers.get(slot, ())
+        return r[0] if len(r) == 1 and slot not in outputs else None
+    replaced = {}   # step index -> fused step (or None: dropped)
+    for n, s in enumerate(steps):
+        if s.kind != "op" or s.multi or len(s.ins) != 2 or not (
+                (s.op is ADD and s.kernel is torch.add and not s.attrs) or
+                (s.op is BIAS_ADD and s.attrs == (-1,))):
+            continue
+        m = producer.get(s.ins[0])
+        if m is None or m in replaced or steps[m].op is not MATMUL or \
+                steps[m].kernel is not _gemm.matmul or sole_reader(s.ins[0]) != n:
+            continue
+        last, activation = n, "none"
+        k = sole_reader(s.outs[0])
+        if k is not None:
+            r = steps[k]
+            if r.kind == "op" and r.op is RELU and not r.multi:
+                last, activation = k, "relu"
+        replaced[m] = None
+        if last != n:
+            replaced[n] = None
+        replaced[last] = steps[last].replace(kernel=_gemm.linear,
+                                             ins=steps[m].ins + (s.ins[1],),
+                                             attrs=(activation,))
+    if replaced:
+        program.steps = [replaced.get(n, s) for n, s in enumerate(steps)
+                         if replaced.get(n, s) is not None]
 
 
 L2_LOSS = define("L2Loss")

@@ -11,7 +11,8 @@ from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
 from tapeflow.ops.elementwise import cast
-from tapeflow.ops.math import MUL, multiply, negative, reshape_raw, subtract, unbroadcast
+from tapeflow.ops.broadcast import reshape_raw, unbroadcast
+from tapeflow.ops.math import MUL, multiply, negative, subtract
 from tapeflow.ops.nn import (FLOATS, LOG_SOFTMAX, _FLOAT_NAMES_ORDER, softmax_backward,
                              softmax_raw, softplus_grad)
 

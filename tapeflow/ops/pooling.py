@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from tapeflow._core.tensor import Tensor, convert_to_tensor
-from tapeflow.ops._op import check_dtype, define, execute
+from tapeflow.ops._op import check_dtype, define, execute, rewrite
 from tapeflow.ops.array import expand_dims, squeeze
 from tapeflow.ops.conv import FLOATS, from_channels_first, is_channels_first, pad_input, \
     padding_pairs, spatial_list, to_channels_first
@@ -75,7 +75,7 @@ def _max_pool_backward(x, xp, idx, g, ksize, strides, pads, channels_first):
 
 def max_pool_argmax_kernel(x, ksize, strides, pads, channels_first):
     """MaxPool's output and each window's argmax: what a traced plan runs when the same plan
-    also takes MaxPool's gradient (function/fusion.py), so the gradient need not find the
+    also takes MaxPool's gradient (`_keep_argmax` below), so the gradient need not find the
     maxima again."""
     _, y, idx = _argmax(to_channels_first(x, channels_first), ksize, strides, pads)
     return from_channels_first(y, channels_first), idx
@@ -123,6 +123,30 @@ class _MaxPool:
 
 MAX_POOL = _MaxPool("MaxPool", "MaxPoolGrad", "MaxPoolGradGrad")
 MAX_POOL3D = _MaxPool("MaxPool3D", "MaxPool3DGrad", "MaxPool3DGradGrad")
+
+
+@rewrite("max_pool_keeps_argmax")
+def _keep_argmax(program):
+    """A MaxPool whose MaxPoolGrad (same input and output, same attrs) is in the same plan
+    returns each window's argmax too, and the gradient uses it instead of finding the maxima
+    again."""
+    steps = program.steps
+    pools = {(s.ins[0], s.outs[0], s.attrs): n for n, s in enumerate(steps)
+             if s.kind == "op" and s.kernel is _max_pool_kernel}
+    if not pools:
+        return
+    steps = list(steps)
+    for n, s in enumerate(steps):
+        if s.kind != "op" or s.kernel is not _max_pool_grad_kernel:
+            continue
+        m = pools.pop((s.ins[0], s.ins[1], s.attrs), None)
+        if m is None:
+            continue
+        pool, slot = steps[m], program.new_slot()
+        steps[m] = pool.replace(kernel=max_pool_argmax_kernel, outs=(pool.outs[0], slot),
+                                multi=True)
+        steps[n] = s.replace(kernel=max_pool_grad_argmax_kernel, ins=(s.ins[0], slot, s.ins[2]))
+    program.steps = steps
 
 
 # -- average pooling --------------------------------------------------------------------------

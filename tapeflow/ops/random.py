@@ -21,7 +21,7 @@ from tapeflow._core.context import current_device
 from tapeflow._core.errors import NotFoundError
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import convert_to_tensor, wrap
-from tapeflow.ops._op import define, error, execute, kernel_error, tf_type_name
+from tapeflow.ops._op import as_size, define, error, execute, kernel_error, known_values, tf_type_name
 from tapeflow.ops.math import add, multiply, subtract
 
 DEFAULT_GRAPH_SEED = 87654321
@@ -139,7 +139,7 @@ def _shape(shape, op):
     if t.ndim != 1:
         raise _kernel_error(f"shape must be a vector of {{int32,int64}}, got shape "
                             f"{list(t.shape)}", op)
-    return _check_dims(tuple(int(d) for d in t.numpy()), op)
+    return _check_dims(tuple(as_size(d) for d in known_values(t)), op)
 
 
 def _check_dims(dims, op):

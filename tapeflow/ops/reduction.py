@@ -18,8 +18,8 @@ from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_lik
                               kernel_error, tf_type_name)
 from tapeflow.ops.comparison import where
 from tapeflow.ops.elementwise import abs, exp, is_finite, log, sqrt, square  # noqa: A004
-from tapeflow.ops.math import (SUM, add, conj, divide, divide_no_nan, expand_reduced, multiply,
-                               reduce_sum_raw, reshape_raw, subtract, zeros_like)
+from tapeflow.ops.broadcast import SUM, expand_reduced, reduce_sum_raw, reshape_raw
+from tapeflow.ops.math import add, conj, divide, divide_no_nan, multiply, subtract, zeros_like
 
 _d = dtypes
 # The dtypes TF's kernels accept, in the order its error messages list them.
@@ -136,7 +136,7 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
 @MEAN.gradient
 def _(node, grad):
     axes, keepdims = node.attrs
-    shape = tuple(node.inputs[0].shape)
+    shape = tuple(node.inputs[0]._t.shape)
     return divide(expand_reduced(grad, shape, axes, keepdims), _size(shape, axes))
 
 
@@ -185,7 +185,7 @@ def _extreme_grad(node, grad):
     x, = node.inputs
     axes, keepdims = node.attrs
     weights = execute(TIE_WEIGHTS, _tie_weights_kernel, (x, node.outputs[0]), node.attrs)
-    return multiply(weights, expand_reduced(grad, tuple(x.shape), axes, keepdims))
+    return multiply(weights, expand_reduced(grad, tuple(x._t.shape), axes, keepdims))
 
 
 MAX.gradient(_extreme_grad)
@@ -199,6 +199,9 @@ PROD = define("Prod")
 
 def _prod_kernel(t, axis, keepdims):
     return torch.prod(t, dim=axis, keepdim=keepdims, dtype=t.dtype)
+
+
+PROD.value_fn = lambda a, axis, keepdims: np.prod(a, axis=axis, keepdims=keepdims)  # noqa: E731
 
 
 def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
@@ -229,7 +232,7 @@ def _(node, grad):
                       cumprod(x, axis, exclusive=True, reverse=True))
     if x.dtype.is_complex:  # the gradient is in the conjugate direction
         others = conj(others)
-    return multiply(expand_reduced(grad, tuple(x.shape), (axis,), keepdims), others)
+    return multiply(expand_reduced(grad, tuple(x._t.shape), (axis,), keepdims), others)
 
 
 # -- any and all ----------------------------------------------------------------------------
@@ -295,7 +298,7 @@ def reduce_euclidean_norm(input_tensor, axis=None, keepdims=False, name=None):
 def _(node, grad):
     x, = node.inputs
     axes, keepdims = node.attrs
-    shape = tuple(x.shape)
+    shape = tuple(x._t.shape)
     norm = node.outputs[0]
     if not keepdims:
         kept = tuple(1 if i in axes else d for i, d in enumerate(shape))
@@ -330,7 +333,7 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None):
     shift = where(is_finite(raw_max), raw_max, zeros_like(raw_max))
     result = log(reduce_sum(exp(subtract(x, shift)), axis, keepdims))
     if not keepdims:
-        shift = reshape_raw(shift, tuple(result.shape))
+        shift = reshape_raw(shift, tuple(result._t.shape))
     return add(result, shift)
 
 

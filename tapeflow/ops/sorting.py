@@ -84,13 +84,13 @@ def _(node, grad):
 @GATHER_ALONG_AXIS.gradient
 def _(node, grad):
     x, indices = node.inputs
-    return scatter_along_axis(grad, indices, node.attrs[0], x.shape), None
+    return scatter_along_axis(grad, indices, node.attrs[0], x._t.shape), None
 
 
 @TOPK.gradient
 def _(node, grad, _indices_grad=None):
     x, = node.inputs
-    return scatter_along_axis(grad, node.outputs[1], node.attrs[0], x.shape)
+    return scatter_along_axis(grad, node.outputs[1], node.attrs[0], x._t.shape)
 
 
 # -- sort, argsort, top_k -------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from tapeflow.ops._op import binary_operands, check_dtype, define, error, execut
     tf_type_name
 from tapeflow.ops.comparison import not_equal
 from tapeflow.ops.elementwise import _F, _unary, cast, exp, log, square
-from tapeflow.ops.math import (_BINARY, DIV_NO_NAN, _div_no_nan_kernel, binary, enums,
-                               multiply, negative, unbroadcast)
+from tapeflow.ops.broadcast import _BINARY, binary, enums, unbroadcast
+from tapeflow.ops.math import DIV_NO_NAN, _div_no_nan_kernel, multiply, negative
 from tapeflow.ops.nn import softplus
 
 # -- special functions ---------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_cases_exercise_their_op():
         def assign_variable(self, variable, value, kind):
             return False
 
-    from tapeflow._core.context import pop_recorder, push_recorder
+    from tapeflow._core.dispatch import pop_recorder, push_recorder
     bad = []
     for case in CASES:
         current = repr(case)

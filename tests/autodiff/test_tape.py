@@ -535,17 +535,18 @@ def test_unwatched_ops_are_not_recorded():
 
 
 def test_ops_record_only_under_an_active_tape(monkeypatch):
-    from tapeflow._core.context import state
+    from tapeflow._core import dispatch
     calls = []
-    real_record = _op.record
-    monkeypatch.setattr(_op, "record", lambda *a: (calls.append(a[0].name), real_record(*a)))
+    real_record = tf.GradientTape.record_op
+    monkeypatch.setattr(tf.GradientTape, "record_op",
+                        lambda self, op, *a: (calls.append(op.name), real_record(self, op, *a)))
     x = tf.Variable([1.0, 2.0])
     y = x * 2.0 + 1.0
-    assert calls == [] and state.recorders == []
+    assert calls == [] and dispatch.state.interpreter is dispatch.EAGER
     with tf.GradientTape() as t:
         y = x * 2.0
     assert calls == ["Mul"]
-    assert state.recorders == []
+    assert dispatch.state.interpreter is dispatch.EAGER and dispatch.recorders() == []
     assert t.gradient(y, x).numpy().tolist() == [2.0, 2.0]
 
 

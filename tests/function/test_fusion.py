@@ -1,4 +1,5 @@
-"""function/fusion.py: MatMul -> BiasAdd [-> Relu] chains run as one kernel, same bits."""
+"""Graph rewrites the ops register (ops/nn.py, ops/pooling.py): MatMul -> BiasAdd [-> Relu]
+chains run as one kernel with the same bits; MaxPool keeps its argmax for its gradient."""
 import numpy as np
 import pytest
 
