@@ -378,6 +378,6 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if depth < 0:
         raise kernel_error(f"depth must be non-negative, got: {depth}", ONE_HOT, device,
                            name_suffix=False)
-    if on._t.device != device:
+    if on._t.device != device and device.type != "meta":  # tracing: the values are constants
         on, off = Tensor(on._t.to(device), on._dtype), Tensor(off._t.to(device), off._dtype)
     return execute(ONE_HOT, _one_hot_kernel, (idx, on, off), (depth, axis))
