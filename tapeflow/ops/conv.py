@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from tapeflow._core import dtypes
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import check_dtype, define, execute
-from tapeflow.ops.array import expand_dims, squeeze
+from tapeflow.ops.array import expand_dims, int_arg, squeeze
 
 FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 _aten = torch.ops.aten
@@ -329,7 +329,9 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
 def _static_shape(value):
     if hasattr(value, "numpy"):
         value = value.numpy()
-    return tuple(int(v) for v in (value.tolist() if hasattr(value, "tolist") else value))
+    # int_arg reads a known scalar tensor (`tf.shape(x)[0]`) as an op reads its attrs, so a
+    # trace for every batch size keeps serving them
+    return tuple(int_arg(v) for v in (value.tolist() if hasattr(value, "tolist") else value))
 
 
 def _conv_transpose_nd(x, f, output_shape, strides, padding, data_format, dilations, n,

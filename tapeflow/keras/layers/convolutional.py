@@ -247,7 +247,7 @@ class BaseConvTranspose(BaseConv):
                for s, k, st, op, d in zip(spatial, self.kernel_size, self.strides,
                                           self.output_padding or (0,) * self.rank,
                                           self.dilation_rate)]
-        batch = shape[0] if shape[0] is not None else int(tf.shape(inputs)[0])
+        batch = shape[0] if shape[0] is not None else tf.shape(inputs)[0]  # no int(): stays a size
         output_shape = [batch, self.filters] + out if first else [batch] + out + [self.filters]
         fn = {1: tf.nn.conv1d_transpose, 2: tf.nn.conv2d_transpose,
               3: tf.nn.conv3d_transpose}[self.rank]
