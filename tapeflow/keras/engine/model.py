@@ -147,6 +147,14 @@ class Model(Trainer, Layer):
         from tapeflow.keras.saving import saving_api
         saving_api.save_weights(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Exports the model for inference (Keras 3's API): tapeflow writes `format="onnx"`
+        (`opset_version=` picks the ONNX opset); the `None` dimensions stay dynamic."""
+        from tapeflow.keras.saving import exporters
+        exporters.export(self, filepath, format, verbose=verbose,
+                         input_signature=input_signature, **kwargs)
+
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Loads weights from a `.weights.h5` or `.keras` file (all or nothing)."""
         from tapeflow.keras.saving import saving_api
