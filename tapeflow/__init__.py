@@ -91,3 +91,6 @@ from tapeflow._core.module import Module, name_scope  # noqa: F401,E402
 from tapeflow.ops.clip import clip_by_global_norm, clip_by_norm  # noqa: F401,E402
 from tapeflow.ops.tensor_array import TensorArray  # noqa: F401,E402
 from tapeflow._core.dispatch import executing_eagerly  # noqa: F401,E402
+
+# -- export: ONNX and pictures of graphs (tapeflow/export/, issue 15) -------------------------
+from tapeflow import export  # noqa: E402,F401
