@@ -13,6 +13,14 @@ import argparse
 from _common import fit_and_report, framework, use_shared_fashion_mnist
 
 
+def build_model(keras):
+    return keras.Sequential([
+        keras.Input(shape=(784,)),
+        keras.layers.Dense(512, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["fashion_mnist", "mnist"], default="fashion_mnist")
@@ -34,11 +42,7 @@ def main():
     x_train = x_train.reshape(60000, 784).astype("float32") / 255
     x_test = x_test.reshape(10000, 784).astype("float32") / 255
 
-    model = tf.keras.Sequential([
-        tf.keras.Input(shape=(784,)),
-        tf.keras.layers.Dense(512, activation="relu"),
-        tf.keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = build_model(tf.keras)
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], run_eagerly=args.run_eagerly)
     model.summary()
