@@ -13,6 +13,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from tapeflow._core.spec import TensorSpec
 from tapeflow.export.errors import ExportError  # noqa: F401 (re-exported to the tables)
 from tapeflow.function import polymorphic
 
@@ -33,6 +34,24 @@ def symbolic_size(value, sentinels):
     if not sentinels or isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return polymorphic.multiple(value, sentinels)
+
+
+def tie_batch_dimensions(specs):
+    """A Keras model's input specs with every batch dimension tied to the first input's, so
+    the model's merging ops see one size (two `None`s would be independent sizes, which a
+    trace cannot broadcast against each other). The other half of `symbolic_size`'s
+    knowledge: a signature's first `None` is traced with the first sentinel size, so the
+    other inputs are given that size."""
+    first = specs[0].shape.as_list() if specs and specs[0].shape.rank else None
+    if len(specs) < 2 or first is None or first[0] is not None:
+        return specs
+    tied = []
+    for s in specs[1:]:
+        dims = s.shape.as_list() if s.shape.rank else None
+        if dims and dims[0] is None:
+            s = TensorSpec([polymorphic.SENTINELS[0]] + dims[1:], s.dtype, s.name)
+        tied.append(s)
+    return [specs[0]] + tied
 
 
 def mentions_symbol(x, sentinels):

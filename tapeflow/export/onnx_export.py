@@ -21,7 +21,8 @@ from tapeflow._core.logs import warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow.export import _onnx_nn
 from tapeflow.export._onnx_graph import (Emitter, ExportError, Symbol, check,
-                                         mentions_symbol, opset_imports, to_numpy)
+                                         mentions_symbol, opset_imports,
+                                         tie_batch_dimensions, to_numpy)
 from tapeflow.export._onnx_ops import CONVERTERS
 from tapeflow.function.tf_function import ConcreteFunction, Function, function
 from tapeflow.keras.engine.functional import Functional, InputLayer
@@ -134,7 +135,7 @@ def _concrete(fn_or_model, input_signature):
 
         def serve(*inputs):
             return model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
-        concrete = function(serve, input_signature=input_signature).get_concrete_function()
+        concrete = function(serve).get_concrete_function(*tie_batch_dimensions(input_signature))
         return concrete, input_signature, names
     if isinstance(fn_or_model, Function):
         if input_signature is None:
