@@ -86,9 +86,11 @@ def _on_path(nodes, source_ids):
     return marked
 
 
-def walk(nodes, targets, seeds, sources):
+def walk(nodes, targets, seeds, sources, on_edge=None):
     """Reverse accumulation over `nodes`: {id(tensor or variable): gradient} for the tensors
-    between `sources` and `targets`. A seed of None means ones (the target is summed)."""
+    between `sources` and `targets`. A seed of None means ones (the target is summed).
+    `on_edge(node index, input index, gradient)` sees each gradient a node sends to an input
+    (pictures of the backward pass label the edges with them)."""
     grads = {}
     for t, seed in zip(targets, seeds):
         if not differentiable(t.dtype):
@@ -130,12 +132,14 @@ def walk(nodes, targets, seeds, sources):
         inputs = node.inputs
         if type(in_grads) is not tuple and type(in_grads) is not list:
             in_grads = (in_grads,)
-        for x, g in zip(inputs, in_grads):
+        for j, (x, g) in enumerate(zip(inputs, in_grads)):
             if g is None:
                 continue
             dtype = x._dtype
             if not (dtype.is_floating or dtype.is_complex):
                 continue
+            if on_edge is not None:
+                on_edge(i, j, g)
             key = id(x)
             prev = get(key)
             grads[key] = g if prev is None else math_ops.add(prev, g)

@@ -26,6 +26,10 @@ from tapeflow.ops import _op
 READ_VARIABLE = _op.define("ReadVariableOp")
 READ_VARIABLE.gradient(lambda node, grad: grad)
 
+# `tape.graph()` draws with this function, set by tapeflow/export/pictures.py when it loads
+# (drawing sits above autodiff in the layers)
+draw_hook = None
+
 _LEAVES = (Tensor, Variable)  # exact types: the single-tensor fast path of gradient()
 _CONSUMED = ("A non-persistent GradientTape can only be used to compute one set of gradients "
              "(or jacobians)")
@@ -58,6 +62,7 @@ class GradientTape:
         self._nodes = []
         self._ids = {}           # id -> watched object (held so ids stay unique)
         self._variables = {}     # id -> watched Variable
+        self._last_gradient = None  # a persistent tape's last (targets, seeds, sources)
 
     # -- recording ---------------------------------------------------------------------------
     def __enter__(self):
@@ -74,6 +79,7 @@ class GradientTape:
                              "an already-active tape.")
         if not self._alive:
             self._nodes, self._ids, self._variables = [], {}, {}
+            self._last_gradient = None
             self._alive = True
         push_recorder(self)
         self._recording = True
@@ -154,6 +160,8 @@ class GradientTape:
             target, sources, output_gradients, unconnected_gradients)
         grads = backprop.walk(self._nodes, flat_targets, seeds, flat_sources)
         result = backprop.collect(grads, flat_sources, unconnected)
+        if self._persistent:
+            self._last_gradient = (flat_targets, seeds, flat_sources)
         self._consume()
         if type(sources) in _LEAVES:
             return result[0]
@@ -214,6 +222,15 @@ class GradientTape:
         if not self._persistent:
             self._alive = False
             self._nodes, self._ids = [], {}
+
+    def graph(self, target=None, sources=None, output_gradients=None, names=None):
+        """A picture of what the tape recorded: ops as nodes, inputs, variables and constants
+        as leaves, each with its value (or shape); with a `target` (or after `gradient()` on a
+        persistent tape) each edge carries the gradient flowing back along it. Renders as
+        SVG/PNG with Graphviz, as text without it, inline in Jupyter (tapeflow/export)."""
+        if draw_hook is None:
+            raise ImportError("Drawing a tape needs tapeflow.export (import tapeflow).")
+        return draw_hook(self, target, sources, output_gradients, names)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):

@@ -128,8 +128,9 @@ def passes():
 class Plan:
     """A compiled graph: `run(input torch tensors)` returns the output torch tensors."""
 
-    def __init__(self, fn, outputs, out_dtypes, n_steps, source=None, env=None):
+    def __init__(self, fn, outputs, out_dtypes, n_steps, source=None, env=None, steps=None):
         self.run = fn
+        self.steps = steps    # the steps after the passes, for drawing (tapeflow.export)
         self.source = source  # the generated Python, for reading when debugging
         self.env = env
         self.outputs = outputs
@@ -177,4 +178,4 @@ def _generate(program):
     code = compile(src, "<tf.function plan>", "exec")
     exec(code, env)  # noqa: S102 - generated from the recorded steps above
     return Plan(env["plan"], outputs, [program.graph.dtypes[i] for i in outputs],
-                n_steps=len(program.steps), source=src, env=env)
+                n_steps=len(program.steps), source=src, env=env, steps=program.steps)
