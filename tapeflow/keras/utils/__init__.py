@@ -9,3 +9,4 @@ from tapeflow.keras.saving.serialization import (custom_object_scope,  # noqa: F
                                                  get_registered_object,
                                                  register_keras_serializable,
                                                  serialize_keras_object)
+from tapeflow.keras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401,E402
