@@ -3,6 +3,7 @@ pictures of the graphs the lectures draw. This file only re-exports; the ONNX na
 `onnx` on first use, so `import tapeflow` does not pay for it."""
 from tapeflow.export import model_export  # noqa: F401 (registers Model.export's "onnx")
 from tapeflow.export.errors import ExportError  # noqa: F401
+from tapeflow.export.pictures import function_graph, tape_graph  # noqa: F401 (and tape.graph)
 
 _LAZY = {"to_onnx": "onnx_export", "run": "onnx_export", "supported_ops": "onnx_export",
          "DEFAULT_OPSET": "onnx_export"}

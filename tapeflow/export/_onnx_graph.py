@@ -6,57 +6,18 @@ appends a node, `const()` an initializer, `value(slot)` names a slot of the tape
 (an input, a variable read, a captured constant or an earlier step's output), and
 `ints(values)` turns a shape-like attr into an int64 vector that ONNX computes from the actual
 input sizes wherever the attr holds a `None` dimension. How a trace represents such a
-dimension is known to `symbolic_size` alone (see its docstring).
+dimension is known to `_dims.py` alone.
 """
 import numpy as np
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from tapeflow._core.spec import TensorSpec
+from tapeflow.export._dims import mentions_symbol, symbolic_size
 from tapeflow.export.errors import ExportError  # noqa: F401 (re-exported to the tables)
-from tapeflow.function import polymorphic
 
 INT64_MAX = np.iinfo(np.int64).max
 INT64_MIN = np.iinfo(np.int64).min
-
-
-def symbolic_size(value, sentinels):
-    """The one place that knows how a trace stands for a `None` dimension.
-
-    Today a trace serving every size of its `None` dimensions traces each with a prime
-    sentinel size (`function/polymorphic.py`), so a size derived from one is an exact small
-    multiple `k * S` (or `k * S1 * S2`). Returns None for a number that does not depend on a
-    `None` dimension, else `(k, ((symbol, power), ...))`; the symbols are the keys of
-    `Emitter.symbols`. When traces carry real symbolic dimensions, this function decomposes
-    those instead and nothing else changes.
-    """
-    if not sentinels or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return polymorphic.multiple(value, sentinels)
-
-
-def tie_batch_dimensions(specs):
-    """A Keras model's input specs with every batch dimension tied to the first input's, so
-    the model's merging ops see one size (two `None`s would be independent sizes, which a
-    trace cannot broadcast against each other). The other half of `symbolic_size`'s
-    knowledge: a signature's first `None` is traced with the first sentinel size, so the
-    other inputs are given that size."""
-    first = specs[0].shape.as_list() if specs and specs[0].shape.rank else None
-    if len(specs) < 2 or first is None or first[0] is not None:
-        return specs
-    tied = []
-    for s in specs[1:]:
-        dims = s.shape.as_list() if s.shape.rank else None
-        if dims and dims[0] is None:
-            s = TensorSpec([polymorphic.SENTINELS[0]] + dims[1:], s.dtype, s.name)
-        tied.append(s)
-    return [specs[0]] + tied
-
-
-def mentions_symbol(x, sentinels):
-    """Whether an attr (nested tuples of numbers, small tensors) holds a `None` dimension."""
-    return bool(sentinels) and polymorphic.mentions(x, sentinels)
 
 
 _ONNX_TYPES = {

@@ -20,9 +20,9 @@ from tapeflow._core.dtypes import as_dtype
 from tapeflow._core.logs import warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow.export import _onnx_nn
-from tapeflow.export._onnx_graph import (Emitter, ExportError, Symbol, check,
-                                         mentions_symbol, opset_imports,
-                                         tie_batch_dimensions, to_numpy)
+from tapeflow.export._dims import mentions_symbol, tie_batch_dimensions
+from tapeflow.export._onnx_graph import (Emitter, ExportError, Symbol, check, opset_imports,
+                                         to_numpy)
 from tapeflow.export._onnx_ops import CONVERTERS
 from tapeflow.function.tf_function import ConcreteFunction, Function, function
 from tapeflow.keras.engine.functional import Functional, InputLayer
