@@ -392,6 +392,7 @@ def all_workloads(quick, device="cpu"):
     DEVICE = device
     if device == "cuda":  # tapeflow places on the GPU by default there; TF here is CPU-only
         return [eager_add(), tape_loop(), function_loop(), mlp_step(), bf16_mlp_step()]
+    from bench.predict import predict_workloads
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
             mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
-            cnn_step(), lstm_step()]
+            cnn_step(), lstm_step(), *predict_workloads()]
