@@ -216,8 +216,7 @@ def _convert(concrete, specs, opset, input_names, output_names):
         raise ValueError(f"`output_names` has {len(output_names)} names for {len(out_slots)} "
                          "outputs.")
     e = Emitter(graph, opset, _symbols(concrete, input_names))
-    for name in input_names:
-        e._taken.add(name)
+    e._taken.update(input_names + output_names)
     for slot, name in zip(graph.inputs, input_names):
         e.bind(slot, name)
     variables = {}
@@ -234,7 +233,6 @@ def _convert(concrete, specs, opset, input_names, output_names):
     e.step = None
     outputs = []
     for slot, name in zip(out_slots, output_names):
-        e._taken.add(name)
         e.nodes.append(helper.make_node("Identity", [e.value(slot)], [name],
                                         name=e.fresh("node_output")))
         outputs.append(e.value_info(name, slot))
