@@ -3,7 +3,6 @@ gives what `model.predict` gives for two batch sizes from one exported file; wha
 exported says which op (and layer); `Model.export` and `tapeflow export` write the file."""
 import importlib
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
@@ -285,13 +284,15 @@ def test_model_export_writes_the_file(tmp_path, capsys):
         model.export(tmp_path / "m")
 
 
-def test_the_export_command(tmp_path):
+def test_the_export_command(tmp_path, capsys):
+    from tapeflow.__main__ import main
     model = keras.Sequential([keras.Input(shape=(3,)), L.Dense(2)])
     model.save(tmp_path / "m.keras")
-    done = subprocess.run([sys.executable, "-m", "tapeflow", "export", str(tmp_path / "m.keras"),
-                           str(tmp_path / "m.onnx")], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
+    assert main(["export", str(tmp_path / "m.keras"), str(tmp_path / "m.onnx"),
+                 "--opset", "18"]) == 0
+    assert capsys.readouterr().out == f"Saved artifact at '{tmp_path / 'm.onnx'}'.\n"
     x = np.ones((2, 3), np.float32)
     np.testing.assert_allclose(export.run(tmp_path / "m.onnx", x)[0], model(x).numpy(),
                                rtol=1e-6)
+    with pytest.raises(SystemExit):
+        main(["export", str(tmp_path / "missing.keras"), str(tmp_path / "m.onnx")])
