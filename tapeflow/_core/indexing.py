@@ -150,7 +150,10 @@ _torch_indexes = {}
 def torch_index(index):
     """The spec's index as torch/NumPy take it (triples back to slices); cached, since the
     same keys come back (loops, replayed graphs)."""
-    out = _torch_indexes.get(index)
+    try:
+        out = _torch_indexes.get(index)
+    except TypeError:  # symbolic sizes of a trace (torch SymInts are unhashable)
+        return tuple(slice(*k) if type(k) is tuple else k for k in index)
     if out is None:
         if len(_torch_indexes) > 4096:
             _torch_indexes.clear()

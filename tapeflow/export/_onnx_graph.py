@@ -9,11 +9,12 @@ input sizes wherever the attr holds a `None` dimension. How a trace represents s
 dimension is known to `_dims.py` alone.
 """
 import numpy as np
+import sympy
 import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from tapeflow.export._dims import mentions_symbol, symbolic_size
+from tapeflow.export._dims import symbolic_size
 from tapeflow.export.errors import ExportError  # noqa: F401 (re-exported to the tables)
 
 INT64_MAX = np.iinfo(np.int64).max
@@ -65,14 +66,13 @@ class Emitter:
     def __init__(self, graph, opset, symbols):
         self.graph = graph
         self.opset = opset
-        self.symbols = symbols           # sentinel -> Symbol
-        self.sentinels = tuple(symbols)
+        self.symbols = symbols           # sympy symbol of a `None` dimension -> Symbol
         self.nodes = []
         self.initializers = []
         self._names = {}                 # slot -> ONNX value name
         self._taken = set()
         self._shape_of_input = {}        # input name -> its Shape node's output
-        self._dims = {}                  # sentinel -> int64 [1] tensor of its actual size
+        self._dims = {}                  # symbol -> int64 [1] tensor of its actual size
         self._small = {}                 # (dtype, value) -> initializer name, for scalars
         self.step = None                 # the step being converted, for error messages
 
@@ -124,16 +124,16 @@ class Emitter:
         return onnx_type(self.torch_dtype(slot))
 
     def is_static(self, value):
-        return symbolic_size(value, self.sentinels) is None
+        return symbolic_size(value) is None
 
     def dim_param(self, d):
-        """An ONNX dimension for traced size `d`: the int, or the dynamic axis' name."""
-        m = symbolic_size(d, self.sentinels)
-        if m is None:
+        """An ONNX dimension for traced size `d`: the int, or the dynamic axis' name (an
+        expression of them for a size computed from several)."""
+        expr = symbolic_size(d)
+        if expr is None:
             return int(d)
-        k, powers = m
-        parts = [self.symbols[s].name + (f"^{p}" if p > 1 else "") for s, p in powers]
-        return "*".join(([str(k)] if k != 1 else []) + parts)
+        text = str(expr.xreplace({s: sympy.Symbol(sym.name) for s, sym in self.symbols.items()}))
+        return text.replace(" ", "")
 
     # -- building ------------------------------------------------------------------------------
     def node(self, op_type, inputs, n_out=1, hint=None, **attrs):
@@ -163,24 +163,18 @@ class Emitter:
         return self.const(to_numpy(torch.tensor(value, dtype=torch_dtype)), "c")
 
     def _constant(self, t, slot):
-        if t.numel() <= 4096 and mentions_symbol(t, self.sentinels):
-            # a captured value made from a `None` dimension (tf.shape(x) and arithmetic on
-            # it): computed from the actual input sizes
-            flat = self.ints([int(v) for v in t.reshape(-1).tolist()])
-            shaped = self.node("Reshape", [flat, self.const(np.array(t.shape, np.int64))])
-            return self.node("Cast", [shaped], to=onnx_type(t.dtype))
         return self.const(to_numpy(t), f"const_{slot}")
 
-    def symbol_size(self, sentinel):
+    def symbol_size(self, symbol):
         """An int64 [1] tensor: the actual size of a `None` dimension."""
-        out = self._dims.get(sentinel)
+        out = self._dims.get(symbol)
         if out is None:
-            sym = self.symbols[sentinel]
+            sym = self.symbols[symbol]
             shape = self._shape_of_input.get(sym.input)
             if shape is None:
                 shape = self._shape_of_input[sym.input] = self.node(
                     "Shape", [sym.input], hint=f"shape_of_{sym.input}")
-            out = self._dims[sentinel] = self.node(
+            out = self._dims[symbol] = self.node(
                 "Gather", [shape, self.const(np.array([sym.axis], np.int64))], axis=0,
                 hint=sym.name)
         return out
@@ -188,30 +182,44 @@ class Emitter:
     def ints(self, values):
         """An int64 vector of `values` (ints), computed with shape arithmetic from the actual
         input sizes where a value holds a `None` dimension."""
-        values = [int(v) for v in values]
         pieces, run = [], []
         for v in values:
-            m = symbolic_size(v, self.sentinels)
-            if m is None:
-                run.append(v)
+            expr = symbolic_size(v)
+            if expr is None:
+                run.append(int(v))
                 continue
             if run:
                 pieces.append(self.const(np.array(run, np.int64), "ints"))
                 run = []
-            k, powers = m
-            expr = None
-            for s, p in powers:
-                for _ in range(p):
-                    d = self.symbol_size(s)
-                    expr = d if expr is None else self.node("Mul", [expr, d])
-            if k != 1:
-                expr = self.node("Mul", [expr, self.const(np.array([k], np.int64))])
-            pieces.append(expr)
+            pieces.append(self._size_expr(expr))
         if run:
             pieces.append(self.const(np.array(run, np.int64), "ints"))
         if not pieces:
             return self.const(np.zeros((0,), np.int64), "ints")
         return pieces[0] if len(pieces) == 1 else self.node("Concat", pieces, axis=0)
+
+    def _size_expr(self, expr):
+        """An int64 [1] tensor computing a sympy size expression (the sums, products, floor
+        divisions, remainders, minima and maxima shape arithmetic makes) from the sizes of
+        the `None` dimensions."""
+        if expr in self.symbols:
+            return self.symbol_size(expr)
+        if expr.is_Integer:
+            return self.const(np.array([int(expr)], np.int64), "ints")
+        name = type(expr).__name__
+        ops = {"Add": "Add", "Mul": "Mul", "FloorDiv": "Div", "Mod": "Mod", "PythonMod": "Mod",
+               "Max": "Max", "Min": "Min"}
+        if name == "Pow" and expr.exp.is_Integer and expr.exp > 0:
+            return self._size_expr(sympy.Mul(*([expr.base] * int(expr.exp)), evaluate=False))
+        if name not in ops:
+            raise ExportError(self._where() + f"computes a size as {expr}, which the ONNX "
+                              "export cannot write as shape arithmetic.")
+        args = [self._size_expr(a) for a in expr.args]
+        out = args[0]
+        for a in args[1:]:   # integer Div of sizes (non-negative) is floor division
+            out = self.node(ops[name], [out, a]) if ops[name] != "Mod" else \
+                self.node("Mod", [out, a], fmod=0)
+        return out
 
     def axes(self, values):
         """An int64 vector of axes (an input from opset 13 on for Squeeze, Unsqueeze and

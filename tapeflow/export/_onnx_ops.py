@@ -420,6 +420,16 @@ def _fill(e, step):
     return e.node("Expand", [scalar, e.ints(step.attrs[0])])
 
 
+@converts("Sizes", sized=True)
+def _sizes(e, step):
+    """A tensor of traced sizes (`tf.shape(x)` of a `None` dimension): computed from the
+    actual input sizes."""
+    values, shape, torch_dtype = step.attrs
+    flat = e.ints(values)
+    shaped = e.node("Reshape", [flat, e.const(np.array(shape, np.int64))])
+    return e.node("Cast", [shaped], to=onnx_type(torch_dtype))
+
+
 def _like(fill):
     def convert(e, step):
         x, = _ins(e, step)
@@ -522,7 +532,7 @@ def _strided_slice(e, step):
             continue
         if isinstance(k, str):          # DYNAMIC: a 0-d index tensor
             gathers.append(dim)
-        elif isinstance(k, int):
+        elif not isinstance(k, tuple):  # an int (or a size computed from a `None` dimension)
             starts.append(k)
             ends.append(k + 1)
             axes.append(dim)

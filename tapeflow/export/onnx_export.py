@@ -20,7 +20,7 @@ from tapeflow._core.dtypes import as_dtype
 from tapeflow._core.logs import warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow.export import _onnx_nn
-from tapeflow.export._dims import mentions_symbol, tie_batch_dimensions
+from tapeflow.export._dims import bindings, mentions_symbol
 from tapeflow.export._onnx_graph import (Emitter, ExportError, Symbol, check, opset_imports,
                                          to_numpy)
 from tapeflow.export._onnx_ops import CONVERTERS
@@ -135,7 +135,7 @@ def _concrete(fn_or_model, input_signature):
 
         def serve(*inputs):
             return model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
-        concrete = function(serve).get_concrete_function(*tie_batch_dimensions(input_signature))
+        concrete = function(serve).get_concrete_function(*input_signature)
         return concrete, input_signature, names
     if isinstance(fn_or_model, Function):
         if input_signature is None:
@@ -180,13 +180,13 @@ def _live_steps(graph, output_slots):
 
 
 def _symbols(concrete, input_names):
-    """Each `None` dimension's sentinel -> where ONNX reads its size, and its axis name."""
+    """Each `None` dimension's symbol -> where ONNX reads its size, and its axis name."""
     symbols = {}
-    for i, axis, sentinel in concrete._poly_dims or ():
+    for i, axis, symbol in bindings(concrete):
         name = input_names[i]
         axis_name = ("batch" if i == 0 else f"{name}_batch") if axis == 0 else \
             f"{name}_dim{axis}"
-        symbols[sentinel] = Symbol(name, axis, axis_name)
+        symbols[symbol] = Symbol(name, axis, axis_name)
     return symbols
 
 
@@ -205,7 +205,7 @@ def _unique_names(names, default):
 
 def _convert(concrete, specs, opset, input_names, output_names):
     graph = concrete.graph
-    if concrete._poly_dims is None and _has_none(specs):
+    if not concrete._poly and _has_none(specs):
         warn("ONNX export: the trace could not serve every size of the `None` dimensions "
              "(see tf.function's debug log); the ONNX model has the sizes it was traced "
              "with.")
@@ -280,7 +280,7 @@ def _convert_one(e, step):
                               "export table (tapeflow.export.supported_ops() lists those "
                               "that export).")
         converter, sized = entry
-    if not sized and mentions_symbol(step.attrs, e.sentinels):
+    if not sized and mentions_symbol(step.attrs):
         raise ExportError(f"Op {step.op.name!r} takes a `None` dimension as a fixed attribute, "
                           "which cannot stay dynamic in ONNX; give that dimension a fixed "
                           "size.", step.op.name)

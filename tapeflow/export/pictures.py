@@ -12,14 +12,14 @@ import inspect
 
 import numpy as np
 
-from tapeflow._core import nest
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
 from tapeflow.autodiff import backprop, tape as tape_module
 from tapeflow.export._dims import dim_label
 from tapeflow.function import polymorphic
-from tapeflow.function.graph import Step, compile_plan
+from tapeflow.function.graph import Step
+from tapeflow.function.plan import compile_plan
 from tapeflow.function.tf_function import ConcreteFunction, Function
 from tapeflow.keras.utils.picture import Picture
 from tapeflow.ops import _gemm, pooling
@@ -95,13 +95,9 @@ def _edge_gradients(tape, nodes, target, sources, output_gradients):
             [convert_to_tensor(g) for g in nest.flatten(output_gradients)]
         sources = nest.flatten(sources) if sources is not None else _sources_of(tape, nodes)
     edges = {}
-    saved = state.recorders
-    state.recorders = []  # the walk's own ops are not part of the picture
-    try:
+    with dispatch.without_recorders(lambda r: True):  # the walk's ops are not in the picture
         totals = backprop.walk(nodes, targets, seeds, sources,
                                on_edge=lambda i, j, g: edges.__setitem__((i, j), g))
-    finally:
-        state.recorders = saved
     # a gradient function may also compute what no source needs (the constant of `4 - x`):
     # drawn are only the gradients between the sources and the targets, as TF computes them
     live = {id(s) for s in sources}
@@ -205,9 +201,9 @@ def _planned(concrete):
     """The steps the function's plan runs, after the passes."""
     if concrete._plan is not None:
         return concrete._plan.steps
-    graph = concrete.graph  # a trace for every size: its plan for some small sizes
-    sizes = dict(zip(graph.sentinels, polymorphic.STAND_INS[2]))
-    return polymorphic.specialize(graph, sizes, concrete._output_slots, compile_plan,
+    graph = concrete.graph  # a trace for every size: its plan for the sizes traced with
+    shapes = [tuple(polymorphic.hint(d) for d in graph.shapes[slot]) for slot in graph.inputs]
+    return polymorphic.specialize(graph, shapes, concrete._output_slots, compile_plan,
                                   Step).plan.steps
 
 
@@ -246,7 +242,7 @@ def function_graph(fn, *args, passes=True, max_values=MAX_VALUES, **kwargs):
     def shape_text(slot):
         if slot >= len(graph.shapes):
             return ""
-        dims = tuple(dim_label(d, graph.sentinels) for d in graph.shapes[slot])
+        dims = tuple(dim_label(d) for d in graph.shapes[slot])
         return f"{graph.dtypes[slot].name} {dims}"
 
     names = {graph.slot_of[id(t)]: n for t in graph.held if (n := graph.tensor_name(t))}

@@ -24,9 +24,13 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
 
 _SYMBOLIC = (torch.SymInt, torch.SymFloat, torch.SymBool)
-# the sizes the symbols stand for while tracing (distinct primes no layer size is likely to
-# equal, so no comparison with a fixed size comes out true by chance)
+# the sizes the symbols stand for while tracing, one per axis (distinct primes no layer size
+# is likely to equal, so no comparison with a fixed size comes out true by chance)
 HINTS = (10007, 10009, 10037, 10039, 10061, 10067, 10069, 10079)
+
+
+def _hint(axis):
+    return HINTS[axis] if axis < len(HINTS) else HINTS[-1] + 2 * (axis - len(HINTS) + 1)
 
 
 class NotPolymorphic(Exception):
@@ -65,10 +69,10 @@ class Symbols:
         self.bindings = []        # (input index, axis, sympy symbol)
 
     def placeholder(self, dtype, shape, index):
-        """A fake meta tensor of `shape` whose None entries are new symbols."""
-        n = len(self.bindings)
-        hints = iter(HINTS[n:] + tuple(HINTS[-1] + 2 * k for k in range(1, n + 9)))
-        sizes = [next(hints) if d is None else d for d in shape]
+        """A fake meta tensor of `shape` whose None entries are new symbols. Each axis has its
+        hint, so the batch dimensions of several inputs broadcast against each other (as TF's
+        unknown dimensions do; sizes that then differ fail the meta check of the call)."""
+        sizes = [_hint(axis) if d is None else d for axis, d in enumerate(shape)]
         context = StatelessSymbolicContext(dynamic_sizes=[
             DimDynamic.DYNAMIC if d is None else DimDynamic.STATIC for d in shape])
         t = self.mode.from_tensor(torch.empty(sizes, dtype=dtype, device="meta"),

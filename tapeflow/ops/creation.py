@@ -17,7 +17,7 @@ from tapeflow._core.context import current_device, state
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 from tapeflow.ops._op import (check_dtype, define, error, execute, is_tensor_like,
-                              kernel_error, tf_type_name)
+                              kernel_error, known_values, tf_type_name)
 from tapeflow.ops import math as math_ops
 from tapeflow.ops.array import int_list
 from tapeflow.ops.broadcast import reduce_sum_raw, reshape_raw, unbroadcast
@@ -173,7 +173,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
                     attr="Tidx")
     if args is not None:
         cast = float if dtype.is_floating else int
-        start, limit, delta = (cast(a.numpy()) for a in args)
+        start, limit, delta = (_bound(a, cast) for a in args)
     device = current_device()
     if delta == 0:
         raise kernel_error(f"Requires delta != 0: {_number(delta)}", RANGE, device)
@@ -184,6 +184,14 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
         raise kernel_error(f"Requires start >= limit when delta < 0: {_number(start)}/"
                            f"{_number(limit)}", RANGE, device)
     return execute(RANGE, _range_kernel, (), (start, limit, delta, dtype.torch, device))
+
+
+def _bound(t, cast):
+    """A scalar argument of range as a Python number, or as the symbolic size it is (a
+    `tf.shape(x)[0]` of a `None` dimension in a trace)."""
+    a = known_values(t)
+    v = a.reshape(-1)[0] if a.size == 1 else a
+    return v if isinstance(v, (torch.SymInt, torch.SymFloat)) else cast(v)
 
 
 def _range_arg(value, dtype):

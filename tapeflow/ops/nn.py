@@ -460,7 +460,7 @@ def _fuse_linear(program):
         if last != n:
             replaced[n] = None
         replaced[last] = steps[last].replace(kernel=_gemm.linear,
-                                             ins=steps[m].ins + (s.ins[1],),
+                                             ins=(*steps[m].ins, s.ins[1]),
                                              attrs=(activation,))
     if replaced:
         program.steps = [replaced.get(n, s) for n, s in enumerate(steps)

@@ -256,15 +256,16 @@ def test_opset_is_checked(bad):
 
 
 def test_fused_steps_export_too():
-    """A trace whose MatMul -> Add -> Relu chain was fused (function/fusion.py) exports as
-    the three ONNX ops."""
-    from tapeflow.function.fusion import fuse_linear
-    from tapeflow.function.graph import Step
+    """A trace whose MatMul -> Add -> Relu chain was fused (the rewrite rule ops/nn.py
+    registers) exports as the three ONNX ops."""
+    from tapeflow.function.plan import Program, passes
     model = keras.Sequential([keras.Input(shape=(600,)), L.Dense(300, activation="relu")])
     f = tf.function(lambda x: model(x), input_signature=[tf.TensorSpec((None, 600))])
     concrete = f.get_concrete_function()
     graph = concrete.graph
-    graph.steps = fuse_linear(graph.steps, concrete._output_slots, Step)
+    program = Program(graph, concrete._output_slots)
+    dict(passes())["fuse_matmul_bias_relu"](program)
+    graph.steps = program.steps
     assert any(s.kernel.__name__ == "linear" for s in graph.steps if s.kernel)
     x = np.random.default_rng(0).standard_normal((4, 600)).astype(np.float32)
     np.testing.assert_allclose(export.run(export.to_onnx(concrete), x)[0],
