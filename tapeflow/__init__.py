@@ -94,3 +94,7 @@ from tapeflow._core.dispatch import executing_eagerly  # noqa: F401,E402
 
 # -- export: ONNX and pictures of graphs (tapeflow/export/, issue 15) -------------------------
 from tapeflow import export  # noqa: E402,F401
+
+# -- tf.distribute (tapeflow/distribute/: strategies on torch.distributed; the strategy API that
+#    Keras reads lives below Keras in tapeflow/distribute_lib.py) ---------------------------------
+from tapeflow import distribute  # noqa: E402,F401

@@ -11,7 +11,8 @@ import itertools
 
 import torch
 
-from tapeflow._core import dispatch, dtypes  # noqa: F401 - dispatch: the interpreters exist
+# (dispatch defines the interpreters every read and write goes to)
+from tapeflow._core import dispatch, distribute_context, dtypes  # noqa: F401
 from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import invalid_argument
 from tapeflow._core.shape import TensorShape, as_shape
@@ -86,6 +87,7 @@ class Variable:
         self._aggregation = aggregation
         self._synchronization = synchronization
         self._uid = next(_uid)
+        distribute_context.variable_created(self)  # under a strategy scope: mirrored
 
     # -- reading -------------------------------------------------------------------------------
     def value(self):

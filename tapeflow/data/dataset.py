@@ -7,6 +7,8 @@ Sources that slice in-memory tensors also expose their elements by *index*, and 
 per component instead of stacking single elements. `prefetch` runs its input on a background
 thread. Transformation functions are traced with `tf.function` where possible.
 """
+import enum
+
 import numpy as np
 import torch
 
@@ -188,10 +190,19 @@ class DatasetV2:
         return transformation_func(self)
 
     def with_options(self, options, name=None):
-        return self
+        from tapeflow.data.transforms import OptionsDataset
+        return OptionsDataset(self, options)
 
     def options(self):
-        return Options()
+        """The options set with `with_options` on this dataset or any upstream of it (the
+        nearest setting of each option wins)."""
+        found = []
+        node = self
+        while node is not None:
+            if getattr(node, "_options", None) is not None:
+                found.append(node._options)
+            node = getattr(node, "_input", None)
+        return Options._merged(found)
 
     def reduce(self, initial_state, reduce_func, name=None):
         state = initial_state
@@ -203,13 +214,60 @@ class DatasetV2:
 Dataset = DatasetV2
 
 
+class AutoShardPolicy(enum.IntEnum):
+    """How `tf.distribute` splits a dataset over workers (`tf.data.experimental.AutoShardPolicy`):
+    FILE gives each worker its share of the input files, DATA each worker its share of every
+    batch (all workers read everything), AUTO tries FILE and falls back to DATA, OFF gives
+    every worker everything; HINT is read as DATA."""
+    OFF = -1
+    AUTO = 0
+    FILE = 1
+    DATA = 2
+    HINT = 3
+
+
+class DistributeOptions:
+    """`tf.data.experimental.DistributeOptions`: `auto_shard_policy` (AUTO by default)."""
+
+    def __init__(self):
+        self._auto_shard_policy = None
+        self.num_devices = None
+
+    @property
+    def auto_shard_policy(self):
+        return AutoShardPolicy.AUTO if self._auto_shard_policy is None else \
+            self._auto_shard_policy
+
+    @auto_shard_policy.setter
+    def auto_shard_policy(self, policy):
+        try:
+            self._auto_shard_policy = AutoShardPolicy(policy)
+        except ValueError:
+            raise TypeError(f"auto_shard_policy must be a tf.data.experimental.AutoShardPolicy, "
+                            f"got {policy!r}.") from None
+
+
 class Options:
-    """`tf.data.Options` (accepted; tapeflow's pipelines have no tunable options yet)."""
+    """`tf.data.Options`: `experimental_distribute.auto_shard_policy` is read by
+    `tf.distribute`; the other options are accepted (tapeflow's pipelines have no tunables)."""
 
     def __init__(self):
         self.deterministic = None
         self.experimental_optimization = None
         self.threading = None
+        self.experimental_distribute = DistributeOptions()
+
+    @staticmethod
+    def _merged(options_nearest_first):
+        merged = Options()
+        for o in reversed(options_nearest_first):  # the nearest is applied last and wins
+            if o.experimental_distribute._auto_shard_policy is not None:
+                merged.experimental_distribute.auto_shard_policy = \
+                    o.experimental_distribute.auto_shard_policy
+            for key in ("deterministic", "experimental_optimization", "threading"):
+                if getattr(o, key) is not None:
+                    setattr(merged, key, getattr(o, key))
+        return merged
 
 
 # -- iterator ----------------------------------------------------------------------------------

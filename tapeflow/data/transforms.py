@@ -283,6 +283,24 @@ class SkipDataset(_Unary):
         return self._skip(self._input._iterate())
 
 
+class OptionsDataset(_Unary):
+    """`with_options`: the input unchanged, carrying options (`DatasetV2.options` reads
+    them); keeps its input's index-stream form."""
+
+    _name = "Options"
+
+    def __init__(self, input_dataset, options):
+        super().__init__(input_dataset)
+        self._options = options
+        self._source = input_dataset._source
+
+    def _indices(self):
+        return self._input._indices()
+
+    def _iterate(self):
+        return self._input._iterate()
+
+
 # -- performance -----------------------------------------------------------------------------------
 
 _END = object()

@@ -13,3 +13,5 @@ from tapeflow.ops.conv import (conv1d, conv1d_transpose, conv2d, conv2d_transpos
                               separable_conv2d)
 from tapeflow.ops.pooling import (avg_pool, avg_pool1d, avg_pool2d, avg_pool3d,  # noqa: F401
                                   max_pool, max_pool1d, max_pool2d, max_pool3d)
+from tapeflow.ops.nn_distribute import (compute_average_loss,  # noqa: F401
+                                        scale_regularization_loss)

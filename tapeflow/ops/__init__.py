@@ -5,7 +5,7 @@ from tapeflow.ops import comparison, elementwise, special  # noqa: F401
 from tapeflow.ops import array, gather, indexing, joining, padding  # noqa: F401
 from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
-from tapeflow.ops import nn_impl, nn_xent  # noqa: F401
+from tapeflow.ops import nn_distribute, nn_impl, nn_xent  # noqa: F401
 from tapeflow.ops import conv, pooling  # noqa: F401
 from tapeflow.ops import training  # noqa: F401
 from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
@@ -13,3 +13,4 @@ from tapeflow.ops import creation, reduction, sorting  # noqa: F401
 from tapeflow.ops import rnn  # noqa: F401
 from tapeflow.ops import clip  # noqa: F401
 from tapeflow.ops import variable_methods  # noqa: F401
+from tapeflow.ops import collective  # noqa: F401

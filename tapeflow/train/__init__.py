@@ -7,3 +7,4 @@ from tapeflow.train.checkpoint_management import (CheckpointManager,  # noqa: F4
                                                   update_checkpoint_state)
 from tapeflow.train.checkpoint_utils import (list_variables, load_checkpoint,  # noqa: F401
                                             load_variable)
+from tapeflow.distribute.cluster import ClusterSpec  # noqa: F401,E402  (tf.train.ClusterSpec)

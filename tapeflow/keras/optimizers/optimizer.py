@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 import tapeflow as tf
+from tapeflow import distribute_lib
 from tapeflow._core.variable import Variable
 from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras.engine.naming import auto_name
@@ -302,6 +303,9 @@ class Optimizer:
 
     def _backend_apply_gradients(self, grads, trainable_variables):
         grads = self._clip_gradients(grads)
+        # Under a tf.distribute strategy each replica's (clipped) gradients are summed over
+        # the replicas, as Keras's TF optimizer does in `_all_reduce_sum_gradients`.
+        grads = distribute_lib.all_reduce_sum_gradients(grads)
         if self.use_ema:
             ema_step = self._iterations.value()
         if type(self).update_step is FusedOptimizer.update_step:
