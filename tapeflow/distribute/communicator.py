@@ -53,7 +53,7 @@ class CommunicationOptions:
         self.timeout_seconds = timeout_seconds
         self.implementation = implementation
 
-    def __repr__(self):
+    def __str__(self):
         return (f"Options(bytes_per_pack={self.bytes_per_pack},timeout_seconds="
                 f"{self.timeout_seconds}, implementation={self.implementation})")
 
@@ -110,7 +110,7 @@ def _first_line(error):
     text = str(error).strip().split("\n")[0]
     if text.startswith("[") and "] " in text:  # gloo prefixes its source location
         text = text.split("] ", 1)[1]
-    return text
+    return text.split(". This is typically caused by")[0]  # and appends generic advice
 
 
 class ProcessGroupCommunicator:

@@ -1,6 +1,7 @@
 """Callbacks that write training state to disk: ModelCheckpoint, BackupAndRestore (a run
 that is killed resumes from its last finished epoch), and TensorBoard (scalars, when the
-`tensorboard` package is installed)."""
+`tensorboard` package is installed). Under a multi-worker tf.distribute strategy only the
+chief writes, and BackupAndRestore gives every worker the chief's backup."""
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import numpy as np
 
 from tapeflow.keras.callbacks.base import Callback
 from tapeflow.keras.callbacks.monitoring import _metric_direction
+from tapeflow.keras.engine import distribution
 from tapeflow.keras.engine.progbar import print_msg
 
 
@@ -66,6 +68,8 @@ class ModelCheckpoint(Callback):
             self._save(epoch, logs or {})
 
     def _save(self, epoch, logs):
+        if not distribution.should_write(self.model):  # tf.distribute: the chief writes
+            return
         filepath = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
@@ -135,17 +139,23 @@ class BackupAndRestore(Callback):
             raise ValueError("To use the BackupAndRestore callback, you model must be built "
                              "before you call `fit()`. Call `model.build(input_shape)` or "
                              "call the model on data first.")
-        if not os.path.exists(self._path):
+        # Under tf.distribute the chief reads the backup and every worker takes the chief's
+        # epoch and values, so the whole job resumes alike (no shared filesystem needed).
+        variables = self._optimizer_variables()
+        epoch = None
+        if distribution.should_write(self.model) and os.path.exists(self._path):
+            with np.load(self._path) as data:
+                meta = json.loads(str(data["meta"]))
+                self.model.set_weights([data[f"w{i}"] for i in range(meta["weights"])])
+                if len(variables) == meta["optimizer"]:
+                    for i, v in enumerate(variables):
+                        v.assign(data[f"o{i}"])
+            epoch = meta["epoch"]
+        epoch = distribution.from_chief(self.model, epoch, self.model.weights + variables)
+        if epoch is None:
             return
-        with np.load(self._path) as data:
-            meta = json.loads(str(data["meta"]))
-            self.model.set_weights([data[f"w{i}"] for i in range(meta["weights"])])
-            variables = self._optimizer_variables()
-            if len(variables) == meta["optimizer"]:
-                for i, v in enumerate(variables):
-                    v.assign(data[f"o{i}"])
-        self._current_epoch = meta["epoch"]
-        self.model._initial_epoch = meta["epoch"]
+        self._current_epoch = epoch
+        self.model._initial_epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
@@ -159,6 +169,8 @@ class BackupAndRestore(Callback):
                 self._save()
 
     def _save(self):
+        if not distribution.should_write(self.model):  # tf.distribute: the chief writes
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         weights = self.model.get_weights()
         opt_vars = [v.numpy() for v in self._optimizer_variables()]
@@ -178,7 +190,8 @@ class BackupAndRestore(Callback):
             raise
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
+        if self.delete_checkpoint and distribution.should_write(self.model) and \
+                os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir, ignore_errors=True)
 
 
@@ -215,6 +228,8 @@ class TensorBoard(Callback):
         self._writer(kind).add_event(event)
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribution.should_write(self.model):  # tf.distribute: the chief writes
+            return
         for key, value in (logs or {}).items():
             if key.startswith("val_"):
                 self._scalar("validation", "epoch_" + key[4:], value, epoch)

@@ -4,6 +4,7 @@ metrics per output, resolved by name the way Keras 3 does ('accuracy' becomes bi
 categorical or categorical accuracy from the shapes of y_true and y_pred)."""
 import tapeflow as tf
 from tapeflow._core import nest
+from tapeflow.keras.losses.loss import unscale_loss_for_distribution
 
 
 def _losses_module():
@@ -154,7 +155,8 @@ class CompileLoss:
                 continue
             value = fn(yt, yp, sample_weight=sw)
             if self.metrics:
-                next(trackers).update_state(value, sample_weight=int(yp.shape[0]))
+                next(trackers).update_state(unscale_loss_for_distribution(value),
+                                            sample_weight=int(yp.shape[0]))
             if w != 1.0:
                 value = value * w
             total = value if total is None else total + value

@@ -108,6 +108,7 @@ class ArrayBatches:
         self.num_samples = sizes.pop()
         self.batch_size = batch_size or 32
         self.shuffle = shuffle
+        self.permutation = np.random.permutation  # tf.distribute: a job-wide permutation
         self.num_batches = int(math.ceil(self.num_samples / self.batch_size))
         self.steps = steps if steps is not None else self.num_batches
 
@@ -119,7 +120,7 @@ class ArrayBatches:
         batch's rows from the arrays as it is needed (as Keras does with its shuffled
         indices), rather than writing a permuted copy of all the data first."""
         data = (self.x, self.y, self.sample_weight)
-        perm = np.random.permutation(self.num_samples) if self.shuffle else None
+        perm = self.permutation(self.num_samples) if self.shuffle else None
         bs = self.batch_size
         for step in range(self.steps):
             start = (step % self.num_batches) * bs

@@ -12,8 +12,11 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow._core import nest
-from tapeflow.keras.engine import data_adapter
+from tapeflow import distribute_lib
+from tapeflow.keras.engine import data_adapter, distribution
 from tapeflow.keras.engine.compile_utils import CompileLoss, CompileMetrics
+from tapeflow.keras.losses.loss import (scale_loss_for_distribution,
+                                        unscale_loss_for_distribution)
 
 
 def _sorted_flat(logs):
@@ -62,6 +65,13 @@ class Trainer:
         self._test_step_fn = None
         self._predict_step_fn = None
         self._initial_epoch = None
+        # a model created in a strategy's scope trains under it (Keras's distribute_strategy)
+        self._distribute_strategy = distribute_lib.get_strategy() \
+            if distribute_lib.has_strategy() else None
+
+    @property
+    def distribute_strategy(self):
+        return distribution.strategy_of(self)
 
     # -- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -149,9 +159,10 @@ class Trainer:
         return _sorted_flat(out)
 
     def _metrics_or_logs(self, logs):
-        metric_logs = self.get_metrics_result()
+        with distribution.aggregated_metric_reads(self):  # the job's metrics, not the worker's
+            metric_logs = pythonify_logs(self.get_metrics_result())
         if isinstance(logs, dict) and set(logs) == set(metric_logs):
-            return pythonify_logs(metric_logs)
+            return metric_logs
         return pythonify_logs(logs)
 
     # -- steps -------------------------------------------------------------------------------------
@@ -165,7 +176,8 @@ class Trainer:
         for extra in self.losses:
             if extra.dtype != tf.float32 and terms:
                 extra = tf.cast(extra, terms[0].dtype)
-            terms.append(tf.reduce_sum(extra) if extra.ndim else extra)
+            terms.append(scale_loss_for_distribution(tf.reduce_sum(extra) if extra.ndim
+                                                     else extra))
         if not terms:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         total = terms[0]
@@ -184,7 +196,8 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_of(x))
         variables = self._trainable_cache if self._trainable_cache is not None \
             else self.trainable_weights
         if variables:
@@ -199,7 +212,8 @@ class Trainer:
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                  training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -226,6 +240,8 @@ class Trainer:
     def _compiled(self, step):
         """The step as fit/evaluate/predict run it: traced once per input signature with
         tf.function (Keras's default), or plain Python with `run_eagerly=True`."""
+        step = distribution.distributed_step(step, self.distribute_strategy,
+                                             reduce_logs=step != self.predict_step)
         if self.run_eagerly:
             return step
         from tapeflow.function.tf_function import function
@@ -251,6 +267,7 @@ class Trainer:
             raise RuntimeError("You must call `compile()` before using the model.")
 
     # -- fit ---------------------------------------------------------------------------------------
+    @distribution.in_strategy_scope
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -266,6 +283,7 @@ class Trainer:
                 (x, y, sample_weight), validation_split)
         batches = data_adapter.make_batches(x, y, sample_weight, batch_size, shuffle,
                                             class_weight, steps_per_epoch)
+        batches = distribution.distribute(batches, self.distribute_strategy)
         val_x = val_y = val_sw = None
         if validation_data is not None:
             if isinstance(validation_data, (tuple, list)) and 2 <= len(validation_data) <= 3:
@@ -316,6 +334,7 @@ class Trainer:
         return self.history
 
     # -- evaluate / predict --------------------------------------------------------------------------
+    @distribution.in_strategy_scope
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, _in_fit=False, **kwargs):
         """Loss and metrics on the data: a scalar, a list (loss first), or a dict."""
@@ -323,6 +342,7 @@ class Trainer:
         self._assert_compiled()
         batches = data_adapter.make_batches(x, y, sample_weight, batch_size, False, None,
                                             steps)
+        batches = distribution.distribute(batches, self.distribute_strategy)
         verbose = 1 if verbose == "auto" else verbose
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, verbose=verbose,
@@ -359,10 +379,12 @@ class Trainer:
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
 
+    @distribution.in_strategy_scope
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for `x`, as NumPy arrays, computed batch by batch."""
         from tapeflow.keras.callbacks import CallbackList
         batches = data_adapter.make_batches(x, None, None, batch_size, False, None, steps)
+        batches = distribution.distribute(batches, self.distribute_strategy)
         verbose = 1 if verbose == "auto" else verbose
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(callbacks, add_progbar=verbose != 0, verbose=verbose,
@@ -372,7 +394,7 @@ class Trainer:
         outputs = None
         for step, data in enumerate(batches.epoch()):
             callbacks.on_predict_batch_begin(step)
-            out = step_fn(data)
+            out = distribution.gather_outputs(step_fn(data), self.distribute_strategy)
             flat = [np.asarray(o.numpy() if hasattr(o, "numpy") else o)
                     for o in nest.flatten(out)]
             if outputs is None:

@@ -6,6 +6,7 @@ a mask, when the loss makes one), and reduces: 'sum_over_batch_size' (the sum di
 number of values, 0 for none), 'sum', or 'none'/None (the weighted values).
 """
 import tapeflow as tf
+from tapeflow._core import distribute_context
 from tapeflow.keras.engine.naming import auto_name
 
 _REDUCTIONS = {"sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight"}
@@ -125,10 +126,23 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
         else:
             n = values.shape.num_elements()
             if n:  # a static, non-zero size: the same division, without two ops for the size
-                return loss / float(n)
+                return scale_loss_for_distribution(loss / float(n))
             divisor = tf.cast(tf.size(values), loss.dtype)
-        loss = tf.math.divide_no_nan(loss, divisor)
+        loss = scale_loss_for_distribution(tf.math.divide_no_nan(loss, divisor))
     return loss
+
+
+def scale_loss_for_distribution(value):
+    """`value` divided by the number of replicas in sync (Keras's rule for a mean loss under
+    a tf.distribute strategy: the replicas' gradients are then summed)."""
+    n = distribute_context.num_replicas_in_sync()
+    return value if n == 1 else value * tf.cast(1.0 / n, value.dtype)
+
+
+def unscale_loss_for_distribution(value):
+    """`value` multiplied back by the number of replicas in sync (for the loss metrics)."""
+    n = distribute_context.num_replicas_in_sync()
+    return value if n == 1 else value * tf.cast(n, value.dtype)
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None,

@@ -8,10 +8,14 @@ training step updates them in its graph; `update_state` accumulates, `result` re
 import numpy as np
 
 import tapeflow as tf
+from tapeflow._core.variable import VariableAggregation
 from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras import initializers
 from tapeflow.keras.engine.naming import auto_name
 from tapeflow.keras.losses.loss import squeeze_or_expand_to_same_rank
+
+_AGGREGATIONS = {"sum": VariableAggregation.SUM, "mean": VariableAggregation.MEAN,
+                 "only_first_replica": VariableAggregation.ONLY_FIRST_REPLICA}
 
 
 class Metric:
@@ -46,6 +50,8 @@ class Metric:
         value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
         variable = KerasVariable(value, trainable=False, name=name, dtype=dtype,
                                  path=f"{self.name}/{name}")
+        # how tf.distribute aggregates it over workers when results are read (ON_READ in TF)
+        variable._aggregation = _AGGREGATIONS.get(aggregation)
         self._variables.append(variable)
         return variable
 
