@@ -48,3 +48,19 @@ def test_example_offline_with_an_empty_cache_says_what_to_put_where(tmp_path):
     url = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
     assert f"    {url}\n      -> {tmp_path / 'datasets' / 'mnist.npz'}\n" in message
     assert f"set by KERAS_HOME={tmp_path}" in message
+
+
+def test_distributed_example_trains_on_two_workers(tmp_path):
+    """One command starts two local workers (MultiWorkerMirroredStrategy, Gloo); the chief
+    reports."""
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared Fashion-MNIST files are not at {SHARED}")
+    env = dict(os.environ, KERAS_HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "distributed_mnist.py"),
+                           "--workers", "2", "--epochs", "1", "--samples", "6000",
+                           "--verbose", "0", "--timeout", "500"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "2 replicas in sync, global batch 128" in done.stdout
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", done.stdout).group(1))
+    assert accuracy > 0.6, done.stdout

@@ -14,6 +14,7 @@ refuses every later collective with the same error (TF: "Restart your program to
 all-reduce (one call per dtype and device), all-gather of unequal sizes, broadcast from the
 chief.
 """
+import atexit
 import datetime
 import enum
 import socket
@@ -138,6 +139,22 @@ class ProcessGroupCommunicator:
             self._store = store
         except (RuntimeError, OSError) as e:  # DistStoreError/DistNetworkError among them
             raise self._failed(e, connecting=True) from None
+        atexit.register(self._shutdown)
+
+    def _shutdown(self, patience=60.0):
+        """At exit: wait (a while) for the others to finish too, then close the group, so no
+        worker's connections drop while a peer still uses them."""
+        if self._failure is None:
+            try:
+                dist.monitored_barrier(timeout=datetime.timedelta(seconds=patience))
+            except Exception:  # noqa: BLE001 - exiting anyway; a peer may be gone
+                pass
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
+        if self._listener is not None:
+            self._listener.close()
 
     # -- failures --------------------------------------------------------------------------------
     def _unreachable(self, patience=3.0):

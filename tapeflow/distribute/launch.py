@@ -65,7 +65,7 @@ def _stop(proc):
 
 
 def launch(argv, num_workers, cluster=None, timeout=600.0, grace=60.0, env=None, cwd=None,
-           gpus=False, only=None, echo=False):
+           gpus=False, only=None, echo=False, passthrough=()):
     """Runs `argv` (e.g. `[sys.executable, "train.py"]`) once per worker and waits.
 
     Args:
@@ -75,6 +75,8 @@ def launch(argv, num_workers, cluster=None, timeout=600.0, grace=60.0, env=None,
         env: extra environment variables for every worker.
         only: the worker indices to start (default all; the others "never connect").
         echo: copy each worker's output to this process's stdout when it ends.
+        passthrough: worker indices whose output goes straight to this process's (their
+            `output` is then empty), e.g. `(0,)` to watch the chief's progress bar.
 
     Returns:
         A list of `WorkerResult`, one per started worker.
@@ -88,8 +90,10 @@ def launch(argv, num_workers, cluster=None, timeout=600.0, grace=60.0, env=None,
             if gpus:
                 child_env["CUDA_VISIBLE_DEVICES"] = str(i)
             logs[i] = tempfile.TemporaryFile()
-            procs[i] = subprocess.Popen(argv, stdout=logs[i], stderr=subprocess.STDOUT,
-                                        env=child_env, cwd=cwd, start_new_session=True)
+            out = None if i in passthrough else logs[i]
+            procs[i] = subprocess.Popen(argv, stdout=out, stderr=None if out is None else
+                                        subprocess.STDOUT, env=child_env, cwd=cwd,
+                                        start_new_session=True)
         deadline = started + timeout
         while len(ended) < len(procs) and time.monotonic() < deadline:
             for i, p in procs.items():
@@ -122,7 +126,7 @@ def main(argv=None):
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     results = launch([sys.executable, args.script, *args.args], args.workers,
-                     timeout=args.timeout, gpus=args.gpus, echo=True)
+                     timeout=args.timeout, gpus=args.gpus, echo=True, passthrough=(0,))
     return max((1 if r.returncode is None else abs(r.returncode)) for r in results)
 
 
