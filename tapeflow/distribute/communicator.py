@@ -24,6 +24,7 @@ import time
 import torch
 import torch.distributed as dist
 
+from tapeflow._core.context import default_device
 from tapeflow._core.errors import DeadlineExceededError, UnavailableError
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
@@ -130,8 +131,10 @@ class ProcessGroupCommunicator:
         host, port = chief.host_port
         backend = _backend(implementation or CommunicationImplementation.AUTO)
         try:
-            if "nccl" in backend:
-                torch.cuda.set_device(torch.cuda.current_device())
+            if "nccl" in backend:  # NCCL works on the device tapeflow places tensors on
+                device = default_device()
+                if device.type == "cuda":
+                    torch.cuda.set_device(device)
             store = dist.TCPStore(host, port, self.num_replicas, is_master=me.rank == 0,
                                   timeout=timeout, wait_for_workers=True)
             dist.init_process_group(backend, store=store, rank=me.rank,

@@ -23,10 +23,7 @@ from tapeflow._core.errors import InvalidArgumentError, NotFoundError, OutOfRang
 from tapeflow._core.shape import TensorShape
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import wrap, wrap_strings
-from tapeflow.data.batching import BatchDataset, UnbatchDataset
 from tapeflow.data.dataset import UNKNOWN_CARDINALITY, AutoShardPolicy, DatasetV2
-from tapeflow.data.sources import TextLineDataset
-from tapeflow.data.transforms import InterleaveDataset
 from tapeflow.distribute_lib import batch_rows, even_sizes, split_rows
 
 
@@ -40,6 +37,7 @@ def _chain(dataset):
 
 def global_batch_size(dataset):
     """The `batch_size` of the nearest `batch` upstream (None for an unbatched dataset)."""
+    from tapeflow.data.batching import BatchDataset, UnbatchDataset  # loaded on first use
     for node in _chain(dataset):
         if isinstance(node, UnbatchDataset):
             return None
@@ -50,6 +48,8 @@ def global_batch_size(dataset):
 
 def _file_source(dataset):
     """(index in the chain, number of files) of what FILE sharding would split, or None."""
+    from tapeflow.data.sources import TextLineDataset
+    from tapeflow.data.transforms import InterleaveDataset
     for i, node in enumerate(_chain(dataset)):
         if isinstance(node, TextLineDataset):
             return i, len(node._files)
@@ -67,7 +67,7 @@ def shard_files(dataset, num_workers, index):
     nodes = _chain(dataset)
     at, _ = _file_source(dataset)
     source = copy.copy(nodes[at])
-    if isinstance(source, TextLineDataset):
+    if hasattr(source, "_files"):  # a TextLineDataset
         source._files = source._files[index::num_workers]
     else:
         source._input = source._input.shard(num_workers, index)

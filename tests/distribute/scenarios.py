@@ -138,6 +138,7 @@ def sharding(out):
         "list-interleave": tf.data.Dataset.from_tensor_slices(files).interleave(
             tf.data.TextLineDataset, cycle_length=1).batch(4),
         "text1-auto": lines(files[:1]).batch(4),
+        "text3-file": with_policy(lines(files[:3]).batch(4), policy.FILE),  # 10 rows vs 5
     }
     got = {name: [[int(v) for v in b.numpy().tolist()]  # text lines are numbers
                   for b in s.experimental_distribute_dataset(ds)]

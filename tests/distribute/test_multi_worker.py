@@ -121,6 +121,9 @@ def test_dataset_sharding_errors_and_fallbacks(job):
         "file(s), which is not enough for the required 2 shards/workers.")
     # AUTO with one file falls back to DATA: every row to one worker, the 1-row batch too
     assert (w0["text1-auto"], w1["text1-auto"]) == ([[0, 1], [4]], [[2, 3], []])
+    # uneven files: the worker that runs out first gets empty batches until all have
+    assert (w0["text3-file"], w1["text3-file"]) == (
+        [[0, 1], [2, 3], [4, 20], [21, 22], [23, 24]], [[10, 11], [12, 13], [14], [], []])
     # distribute_datasets_from_function: each worker's own pipeline, per-replica batches
     assert (w0["from_function"], w1["from_function"]) == ([[0, 2], [4, 6], [8, 10]],
                                                          [[1, 3], [5, 7], [9, 11]])
