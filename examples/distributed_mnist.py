@@ -6,9 +6,11 @@ One command: without a TF_CONFIG this script starts `--workers` copies of itself
 machine, each with its TF_CONFIG (127.0.0.1, free ports), and shows the chief's output. Each
 worker builds the model in the strategy's scope; `fit` gives each worker its share of every
 global batch of the tf.data pipeline and sums the gradients, so the job trains the model one
-process would on the same global batches. `--backup-dir` keeps a BackupAndRestore backup: kill a worker, run the same
-command again, and the job resumes at the epoch it was in. With `--gpus`, worker i uses GPU i
-(NCCL carries the all-reduces). Runs under real TensorFlow with `--tensorflow`.
+process would on the same global batches. `--backup-dir` keeps a BackupAndRestore backup:
+kill a worker, run the same command again, and the job resumes at the epoch it was in. With
+`--gpus`, worker i uses GPU i (NCCL carries the all-reduces). `--tensorflow` runs real
+TensorFlow instead (with Keras 3.15, its multi-worker `fit` stops at a PerReplica it cannot
+convert; one worker runs).
 """
 import argparse
 import json

@@ -5,5 +5,6 @@ from tapeflow.distribute.input_lib import DistributedDataset, DistributedIterato
 from tapeflow.distribute.strategies import (MirroredStrategy,  # noqa: F401
                                             MultiWorkerMirroredStrategy, OneDeviceStrategy)
 from tapeflow.distribute_lib import (DistributedValues, InputContext, ReduceOp,  # noqa: F401
-                                     ReplicaContext, Strategy, StrategyExtended, get_replica_context,
-                                     get_strategy, has_strategy, in_cross_replica_context)
+                                     ReplicaContext, Strategy, StrategyExtended,
+                                     get_replica_context, get_strategy, has_strategy,
+                                     in_cross_replica_context)

@@ -2,6 +2,7 @@
 as TF's), OneDeviceStrategy, the default strategy and the contexts; run, reduce, gather,
 local results, all_reduce, merge_call, distributed datasets, InputContext, ReduceOp,
 PerReplica's text, the cluster resolvers and TF_CONFIG, and Keras training under a scope."""
+import contextlib
 import json
 
 import numpy as np
@@ -243,21 +244,13 @@ def _fit(t, strategy):
     t.keras.utils.set_random_seed(1)
     x = np.random.RandomState(0).randn(24, 3).astype("float32")
     y = (x.sum(1, keepdims=True) > 0).astype("float32")
-    with strategy.scope() if strategy is not None else _null():
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = t.keras.Sequential([t.keras.Input((3,)), t.keras.layers.Dense(4, "relu"),
                                     t.keras.layers.Dense(1, "sigmoid")])
         model.compile(optimizer=t.keras.optimizers.SGD(0.1), loss="binary_crossentropy",
                       metrics=["accuracy"])
     history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     return history.history, model.get_weights(), model.evaluate(x, y, verbose=0)
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_keras_fit_under_mirrored_strategy_is_fit_without(realtf):
