@@ -7,7 +7,7 @@ from tapeflow.ops import einsum, linalg, linalg_solve  # noqa: F401
 from tapeflow.ops import nn  # noqa: F401
 from tapeflow.ops import nn_distribute, nn_impl, nn_xent  # noqa: F401
 from tapeflow.ops import conv, pooling  # noqa: F401
-from tapeflow.ops import training  # noqa: F401
+from tapeflow.ops import training, training_adaptive  # noqa: F401
 from tapeflow.ops import random, string_format, string_hash, string_unicode, strings  # noqa: F401
 from tapeflow.ops import creation, reduction, sorting  # noqa: F401
 from tapeflow.ops import rnn  # noqa: F401

@@ -1,7 +1,7 @@
 """`keras.optimizers.Adagrad`: per-parameter learning rates from accumulated squared
 gradients."""
 from tapeflow.keras.optimizers.optimizer import FusedOptimizer
-from tapeflow.ops import training
+from tapeflow.ops import training_adaptive
 
 
 class Adagrad(FusedOptimizer):
@@ -43,8 +43,8 @@ class Adagrad(FusedOptimizer):
 
     def _fused_update(self, grads, variables, lr, decay, count=True):
         acc = [self._accumulators[i] for i in self._indices_of(variables)]
-        training.apply_adagrad(self._iterations, lr, variables, grads, acc, self.epsilon,
-                               decay, count)
+        training_adaptive.apply_adagrad(self._iterations, lr, variables, grads, acc,
+                                        self.epsilon, decay, count)
 
     def get_config(self):
         config = super().get_config()

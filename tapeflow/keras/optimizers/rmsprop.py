@@ -1,6 +1,6 @@
 """`keras.optimizers.RMSprop`: divide the gradient by a running RMS of its recent values."""
 from tapeflow.keras.optimizers.optimizer import FusedOptimizer
-from tapeflow.ops import training
+from tapeflow.ops import training_adaptive
 
 
 class RMSprop(FusedOptimizer):
@@ -56,8 +56,9 @@ class RMSprop(FusedOptimizer):
         vel = [self._velocities[i] for i in idx]
         mom = [self._momentums[i] for i in idx] if self.momentum > 0 else ()
         avg = [self._average_gradients[i] for i in idx] if self.centered else ()
-        training.apply_rmsprop(self._iterations, lr, variables, grads, vel, mom, avg, self.rho,
-                               self.momentum, self.epsilon, self.centered, decay, count)
+        training_adaptive.apply_rmsprop(self._iterations, lr, variables, grads, vel, mom, avg,
+                                        self.rho, self.momentum, self.epsilon, self.centered,
+                                        decay, count)
 
     def get_config(self):
         config = super().get_config()
