@@ -196,12 +196,13 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                      training=True)
+            scaled = self.optimizer.scale_loss(loss)  # as Keras: loss scaling, if any
         self._loss_tracker.update_state(unscale_loss_for_distribution(loss),
                                         sample_weight=_batch_size_of(x))
         variables = self._trainable_cache if self._trainable_cache is not None \
             else self.trainable_weights
         if variables:
-            grads = tape.gradient(loss, variables)
+            grads = tape.gradient(scaled, variables)
             self.optimizer.apply_gradients(zip(grads, variables))
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)

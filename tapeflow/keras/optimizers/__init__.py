@@ -7,12 +7,17 @@ from tapeflow.keras.optimizers.adam import Adam, AdamW
 from tapeflow.keras.optimizers.rmsprop import RMSprop
 from tapeflow.keras.optimizers.adagrad import Adagrad
 from tapeflow.keras.optimizers.nadam import Nadam
-from tapeflow.keras.optimizers.adamax import Adadelta, Adamax, Lion
+from tapeflow.keras.optimizers.adamax import Adamax
+from tapeflow.keras.optimizers.adadelta import Adadelta
+from tapeflow.keras.optimizers.lion import Lion
+from tapeflow.keras.optimizers.ftrl import Ftrl
+from tapeflow.keras.optimizers.adafactor import Adafactor
+from tapeflow.keras.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from tapeflow.keras._objects import deserialize_object, serialize_object
 
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls
                     for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Nadam,
-                                Adamax, Adadelta, Lion)}
+                                Adamax, Adadelta, Lion, Ftrl, Adafactor, LossScaleOptimizer)}
 
 
 def serialize(optimizer):

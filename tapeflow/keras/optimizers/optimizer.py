@@ -323,6 +323,10 @@ class Optimizer:
         for grad, var in zip(grads, trainable_variables):
             self.update_step(grad, var, learning_rate)
 
+    def scale_loss(self, loss):
+        """The loss times `loss_scale_factor` (if set), before gradients are taken."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
     def minimize(self, loss, var_list, tape=None):
         """Computes the gradients of `loss` (a callable, or a tensor recorded on `tape`) with
         respect to `var_list` (a list or a callable returning one) and applies them."""

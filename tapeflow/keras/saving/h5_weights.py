@@ -107,6 +107,9 @@ def saveables(model, include_optimizer=True):
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and id(optimizer) not in visited:
         out.append(("optimizer", optimizer))
+        inner = getattr(optimizer, "inner_optimizer", None)  # LossScaleOptimizer's, as Keras
+        if inner is not None:
+            out.append(("optimizer/inner_optimizer", inner))
     return out
 
 
@@ -148,7 +151,7 @@ def plan_assignments(model, groups, filename, skip_optimizer=False):
     for path, obj in entries:
         expected.add(path)
         variables = own_variables(obj)
-        is_optimizer = path == "optimizer"
+        is_optimizer = path == "optimizer" or path.startswith("optimizer/")
         if is_optimizer:
             if path not in groups:
                 continue
