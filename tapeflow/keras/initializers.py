@@ -53,7 +53,10 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None):
         dtype = _dtype(dtype)
-        value = np.asarray(self.value, dtype=dtype.as_numpy_dtype)
+        value = self.value
+        if isinstance(value, float):  # Keras's ops.cast makes a Python float float32 first
+            value = np.float32(value)
+        value = np.asarray(value, dtype=dtype.as_numpy_dtype)
         return tf.constant(np.broadcast_to(value, _shape(shape)).copy(), dtype=dtype)
 
     def get_config(self):

@@ -404,7 +404,7 @@ class Optimizer:
     def _update_model_variables_moving_average(self, trainable_variables, step):
         for var, average in zip(trainable_variables, self._model_variables_moving_average):
             not_first_step = tf.cast(tf.not_equal(step, 0), var.dtype)
-            momentum = not_first_step * tf.cast(self.ema_momentum, var.dtype)
+            momentum = not_first_step * self.ema_momentum  # a Python float, as in Keras
             average.assign(momentum * average + (1 - momentum) * var)
         if self.ema_overwrite_frequency:
             overwrite = tf.equal((step + 1) % self.ema_overwrite_frequency, 0)
