@@ -65,13 +65,16 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale = initial_scale
         self.dynamic_growth_steps = dynamic_growth_steps
         self.inner_optimizer.loss_scale_factor = None
+        # Keras makes these two in build(); made here (in the same place of `variables`),
+        # `scale_loss` reads the variable even in a train step traced before the first
+        # `apply` builds the optimizer, instead of baking `initial_scale` into the trace.
+        self.step_counter = self.add_variable((), dtype="int64", name="step_counter")
+        self.dynamic_scale = self.add_variable((), initializer=Constant(self.initial_scale),
+                                               dtype="float32", name="dynamic_scale")
 
     def build(self, var_list):
         if self.built:
             return
-        self.step_counter = self.add_variable((), dtype="int64", name="step_counter")
-        self.dynamic_scale = self.add_variable((), initializer=Constant(self.initial_scale),
-                                               dtype="float32", name="dynamic_scale")
         self.inner_optimizer.build(var_list)
         super().build(var_list)
 
@@ -115,11 +118,9 @@ class LossScaleOptimizer(Optimizer):
         return training.all_finite(present) if present else convert_to_tensor(True)
 
     def scale_loss(self, loss):
-        scale = self.dynamic_scale if self.built else self.initial_scale
         loss = convert_to_tensor(loss)
-        if self.built and loss.dtype != dtypes.float32:
-            scale = cast(scale, loss.dtype)
-        return loss * scale
+        scale = self.dynamic_scale.value()
+        return loss * (scale if loss.dtype == scale.dtype else cast(scale, loss.dtype))
 
     @property
     def learning_rate(self):
