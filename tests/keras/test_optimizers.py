@@ -29,6 +29,14 @@ CASES = [
     ("Adamax", {"learning_rate": 0.01}),
     ("Adadelta", {"learning_rate": 1.0}),
     ("Lion", {"learning_rate": 0.01, "weight_decay": 0.1}),
+    ("Ftrl", {}),
+    ("Ftrl", {"learning_rate": 0.05, "learning_rate_power": -0.7,
+              "initial_accumulator_value": 0.5, "l1_regularization_strength": 0.01,
+              "l2_regularization_strength": 0.02, "l2_shrinkage_regularization_strength": 0.03,
+              "beta": 0.5}),
+    ("Adafactor", {}),
+    ("Adafactor", {"learning_rate": 0.05, "relative_step": False, "beta_2_decay": -0.5,
+                   "epsilon_2": 1e-2, "clip_threshold": 0.5}),
 ]
 
 CLIP_CASES = [
@@ -226,7 +234,8 @@ def test_constraint_applied_after_update():
 def test_float64_variables(realtf):
     init = [np.linspace(-1, 1, 5)]
     grads = [[np.linspace(0.5, -0.5, 5)] for _ in range(3)]
-    for name in ("Adam", "Nadam", "RMSprop", "SGD"):
+    for name in ("SGD", "Adam", "Nadam", "RMSprop", "Adagrad", "Adamax", "Adadelta", "Lion",
+                 "Ftrl", "Adafactor"):
         ours = _run(tf, getattr(keras.optimizers, name)(0.1), init, grads)
         theirs = _run(realtf, getattr(realtf.keras.optimizers, name)(0.1), init, grads)
         assert_same(ours[0].numpy(), theirs[0].numpy(), rtol=1e-6, atol=1e-7)
