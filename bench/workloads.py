@@ -306,6 +306,43 @@ def lstm_step(batch=128):
                     number=5, quick_number=2, repeats=5, quick_repeats=2)
 
 
+def optimizer_step(name="Adam"):
+    """One eager optimizer update of the seed model's variables (784x512, 512, 512x10, 10):
+    tapeflow's fused op, tapeflow's per-variable loop (Keras's update_step op by op), Keras 3
+    on TensorFlow, PyTorch's foreach optimizer. `python -m bench.optimizers` has every
+    optimizer."""
+    shapes = [(784, 512), (512,), (512, 10), (10,)]
+    rng = np.random.default_rng(0)
+    init = [(rng.standard_normal(s) * 0.05).astype(np.float32) for s in shapes]
+    grads_np = [(rng.standard_normal(s) * 1e-3).astype(np.float32) for s in shapes]
+
+    def make(get, loop=False):
+        def setup():
+            tf = get()
+            if loop:
+                from bench.optimizer_loops import loop_optimizer
+                opt = loop_optimizer(name)
+            else:
+                opt = getattr(tf.keras.optimizers, name)()
+            variables = [tf.Variable(w) for w in init]
+            grads = [tf.constant(g) for g in grads_np]
+            return lambda: opt.apply_gradients(zip(grads, variables))
+        return setup
+
+    def torch_setup():
+        torch = _torch()
+        params = [torch.tensor(w, device=DEVICE) for w in init]
+        for p, g in zip(params, grads_np):
+            p.grad = torch.tensor(g, device=DEVICE)
+        opt = getattr(torch.optim, name)(params, lr=0.001, eps=1e-7, foreach=True)
+        return opt.step
+    return Workload("optimizer_step", f"{name} update of the seed model's variables, eager",
+                    "step", {"tapeflow fused": make(_tapeflow),
+                             "tapeflow loop": make(_tapeflow, loop=True),
+                             "Keras 3 (TF)": make(_tensorflow), "PyTorch": torch_setup},
+                    number=50, quick_number=10, repeats=7, quick_repeats=3)
+
+
 def data_pipeline(samples=20000):
     """fit from a tf.data pipeline with a Python-side map and prefetch vs from arrays."""
     from bench.data import fashion_mnist, synthetic
@@ -395,4 +432,4 @@ def all_workloads(quick, device="cpu"):
     from bench.predict import predict_workloads
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
             mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
-            cnn_step(), lstm_step(), *predict_workloads()]
+            cnn_step(), lstm_step(), optimizer_step(), *predict_workloads()]
