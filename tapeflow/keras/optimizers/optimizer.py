@@ -4,7 +4,7 @@ It owns the step counter (`iterations`, an int64 variable), the learning rate (a
 variable, a `LearningRateSchedule` of the step, or a callable), the slot variables each
 optimizer creates in `build()`, gradient clipping and weight decay. `apply_gradients` filters
 missing gradients, clips, then runs one update for all variables: the built-in optimizers run
-their fused op from `tapeflow.ops.training` (one dispatch per step); a user subclass that
+their fused op from `tapeflow.ops.training*` (one dispatch per step); a user subclass that
 overrides `update_step(gradient, variable, learning_rate)` gets the per-variable loop Keras
 runs, with the same weight decay and clipping around it.
 """
@@ -448,7 +448,7 @@ class Optimizer:
 
 class FusedOptimizer(Optimizer):
     """The base of the built-in optimizers whose whole step is one op from
-    `tapeflow.ops.training`: they implement `_fused_update(grads, variables, lr, decay,
+    `tapeflow.ops.training` or `training_adaptive`: they implement `_fused_update(grads, variables, lr, decay,
     count)`, which `apply_gradients` runs for all variables at once as long as a subclass
     does not override `update_step` (one that does gets the per-variable loop)."""
 
