@@ -112,7 +112,7 @@ def _ftrl_group(step, lr, lists, decay, lr_power, l1, l2, l2_shrinkage, beta):
     torch._foreach_div_(sigma, lr)                              # linear + (g' - sigma * var)
     torch._foreach_mul_(sigma, variables)
     new_linear = torch._foreach_add(linear, torch._foreach_sub(grad_to_use, sigma))
-    two_l2 = 2 * (l2 + beta / (2.0 * lr))                       # a tensor of lr's dtype, as in Keras
+    two_l2 = 2 * (l2 + beta / (2.0 * lr))                       # a tensor of lr's dtype
     quadratic = torch._foreach_div(power_new, lr)
     torch._foreach_add_(quadratic, [two_l2] * len(quadratic))
     clipped = torch._foreach_clamp_min(torch._foreach_clamp_max(new_linear, l1), -l1)

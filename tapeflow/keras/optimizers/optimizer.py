@@ -448,9 +448,10 @@ class Optimizer:
 
 class FusedOptimizer(Optimizer):
     """The base of the built-in optimizers whose whole step is one op from
-    `tapeflow.ops.training` or `training_adaptive`: they implement `_fused_update(grads, variables, lr, decay,
-    count)`, which `apply_gradients` runs for all variables at once as long as a subclass
-    does not override `update_step` (one that does gets the per-variable loop)."""
+    `tapeflow.ops.training` or `training_adaptive`: they implement `_fused_update(grads,
+    variables, lr, decay, count)`, which `apply_gradients` runs for all variables at once as
+    long as a subclass does not override `update_step` (one that does gets the per-variable
+    loop)."""
 
     def update_step(self, gradient, variable, learning_rate):
         """Updates one variable (and its slot variables) from its gradient; the step is not
