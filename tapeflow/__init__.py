@@ -98,3 +98,6 @@ from tapeflow import export  # noqa: E402,F401
 # -- tf.distribute (tapeflow/distribute/: strategies on torch.distributed; the strategy API that
 #    Keras reads lives below Keras in tapeflow/distribute_lib.py) ---------------------------------
 from tapeflow import distribute  # noqa: E402,F401
+
+# -- tf.summary: event files for TensorBoard (tapeflow/summary/) -------------------------------
+from tapeflow import summary  # noqa: E402,F401

@@ -28,6 +28,10 @@ from tapeflow.ops._op import execute
 
 _run_eagerly = False
 
+# Functions called with each new ConcreteFunction (tf.summary.trace_on collects the graphs
+# traced while it is on: tapeflow/summary/trace.py).
+trace_listeners = []
+
 
 def run_functions_eagerly(run_eagerly):
     """`tf.config.run_functions_eagerly`: run every tf.function as plain Python (debugging)."""
@@ -121,6 +125,8 @@ class ConcreteFunction:
         self.structured_input_signature = signature
         self.variables = tuple(graph.variables.values())
         self.trainable_variables = tuple(v for v in self.variables if v.trainable)
+        for listener in trace_listeners:
+            listener(self)
 
     def _specialization(self, tensors):
         """The trace for these tensors' sizes of the `None` dimensions (raises
