@@ -125,7 +125,7 @@ def _tensor_summary(tag, metadata, encode, *arrays):
 
 
 @functools.cache
-def _metadata(plugin, description=None, content=b""):
+def plugin_metadata(plugin, description=None, content=b""):
     """A serialized SummaryMetadata, as the plugins' `create_summary_metadata` make it."""
     P = protos()
     return P.SummaryMetadata(
@@ -198,7 +198,7 @@ def scalar(name, data, step=None, description=None):
         if data.shape.rank != 0:
             raise ValueError(f"Expected scalar shape, saw shape: {data.shape}.")
         data = cast(data, dtypes.float32)
-        return _summary(tag, step, lambda: _metadata("scalars", description),
+        return _summary(tag, step, lambda: plugin_metadata("scalars", description),
                         lambda: _data_and_encoder(data))
 
 
@@ -228,7 +228,7 @@ def histogram(name, data, step=None, buckets=None, description=None):
         return (values,), functools.partial(_histogram_encode, count)
 
     with summary_scope(name, "histogram_summary", values=[data, buckets, step]) as (tag, _):
-        return _summary(tag, step, lambda: _metadata("histograms", description), prepare)
+        return _summary(tag, step, lambda: plugin_metadata("histograms", description), prepare)
 
 
 def _assert_rank(x, rank):
@@ -271,7 +271,7 @@ def image(name, data, step=None, max_outputs=3, description=None):
         return (images,), functools.partial(_image_encode, n, dt.name)
 
     with summary_scope(name, "image_summary", values=[data, max_outputs, step]) as (tag, _):
-        return _summary(tag, step, lambda: _metadata("images", description), prepare)
+        return _summary(tag, step, lambda: plugin_metadata("images", description), prepare)
 
 
 class _OpName:  # names the op in a kernel-style error without registering it
@@ -288,7 +288,7 @@ def text(name, data, step=None, description=None):
         data = convert_to_tensor(data)
         if data.dtype is not dtypes.string:
             raise TypeError(f"tensor must be of type tf.string; got tf.{data.dtype.name}")
-        return _summary(tag, step, lambda: _metadata("text", description),
+        return _summary(tag, step, lambda: plugin_metadata("text", description),
                         lambda: _data_and_encoder(data))
 
 
@@ -326,7 +326,7 @@ def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None, desc
     with summary_scope(name, "audio_summary",
                        values=[data, sample_rate, max_outputs, step]) as (tag, _):
         return _summary(tag, step,
-                        lambda: _metadata("audio", description, bytes([0x10, _WAV])), prepare)
+                        lambda: plugin_metadata("audio", description, bytes([0x10, _WAV])), prepare)
 
 
 _C_TYPE = {"float64": "double", "float16": "half"}

@@ -24,7 +24,7 @@ from tapeflow.function import tf_function
 from tapeflow.function.graph import Graph
 from tapeflow.summary import _encode
 from tapeflow.summary._protos import DATA_TYPES, protos
-from tapeflow.summary.summary_ops import _choose_step, _metadata, _summary
+from tapeflow.summary.summary_ops import _choose_step, _summary, plugin_metadata
 
 _lock = threading.Lock()
 _trace = None  # the concrete functions collected since trace_on, or None when off
@@ -80,7 +80,8 @@ def trace_export(name, step=None, profiler_outdir=None):
     def prepare():
         proto = _encode.tensor_proto(np.array(serialized, dtype=object), "string")
         return (), lambda: proto
-    _summary(name, step, lambda: _metadata("graph_run_metadata_graph", None, b"1"), prepare)
+    _summary(name, step, lambda: plugin_metadata("graph_run_metadata_graph", None, b"1"),
+             prepare)
     trace_off()
 
 

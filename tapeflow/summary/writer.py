@@ -13,9 +13,11 @@ import itertools
 import os
 import threading
 
+import numpy as np
+
 from tapeflow._core import dtypes
 from tapeflow._core.context import state as runtime
-from tapeflow._core.errors import NotFoundError
+from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import define, execute
 from tapeflow.summary._records import EventFileWriter
@@ -168,9 +170,9 @@ class _NoopSummaryWriter(SummaryWriter):
         pass
 
 
-def _host_value(value, dtype, default):
+def _host_value(name, value, dtype, default):
     """A writer argument as a Python value (TF converts each to a tensor of `dtype`, with
-    its TypeError for a value that does not fit)."""
+    its TypeError for a value that does not fit, and wants a scalar)."""
     if value is None:
         return default
     if isinstance(value, Tensor) and value._is_symbolic():
@@ -179,6 +181,11 @@ def _host_value(value, dtype, default):
                          "outer eager execution context, so it cannot consume graph tensors "
                          "defined inside the function body.")
     v = convert_to_tensor(value, dtype=dtype).numpy()
+    if isinstance(v, np.ndarray):
+        raise InvalidArgumentError(
+            None, None, "{{function_node __wrapped__CreateSummaryFileWriter_device_/job:"
+            f"localhost/replica:0/task:0/device:CPU:0}}}} {name} must be a scalar "
+            "[Op:CreateSummaryFileWriter]")
     return v.decode() if isinstance(v, bytes) else v.item() if hasattr(v, "item") else v
 
 
@@ -201,10 +208,11 @@ def create_file_writer(logdir, max_queue=None, flush_millis=None, filename_suffi
         raise ValueError("Argument `logdir` cannot be None")
     if isinstance(logdir, os.PathLike):
         logdir = os.fspath(logdir)
-    logdir = _host_value(logdir, dtypes.string, None)
-    return _FileSummaryWriter(logdir, int(_host_value(max_queue, dtypes.int32, 10)),
-                              int(_host_value(flush_millis, dtypes.int32, 120000)),
-                              _host_value(filename_suffix, dtypes.string, ".v2"))
+    logdir = _host_value("logdir", logdir, dtypes.string, None)
+    return _FileSummaryWriter(
+        logdir, int(_host_value("max_queue", max_queue, dtypes.int32, 10)),
+        int(_host_value("flush_millis", flush_millis, dtypes.int32, 120000)),
+        _host_value("filename_suffix", filename_suffix, dtypes.string, ".v2"))
 
 
 def create_noop_writer():

@@ -171,13 +171,3 @@ def test_model_checkpoint_without_saving_support_says_so(tmp_path):
     else:
         with pytest.raises(NotImplementedError, match="save_weights"):
             model.fit(X, Y, epochs=1, verbose=0, callbacks=[ckpt])
-
-
-def test_tensorboard_requires_the_tensorboard_package(tmp_path):
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match="`tensorboard` package"):
-            keras.callbacks.TensorBoard(tmp_path)
-    else:
-        keras.callbacks.TensorBoard(tmp_path)

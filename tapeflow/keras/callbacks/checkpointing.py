@@ -1,12 +1,10 @@
-"""Callbacks that write training state to disk: ModelCheckpoint, BackupAndRestore (a run
-that is killed resumes from its last finished epoch), and TensorBoard (scalars, when the
-`tensorboard` package is installed). Under a multi-worker tf.distribute strategy only the
-chief writes, and BackupAndRestore gives every worker the chief's backup."""
+"""Callbacks that write training state to disk: ModelCheckpoint and BackupAndRestore (a run
+that is killed resumes from its last finished epoch). Under a multi-worker tf.distribute
+strategy only the chief writes, and BackupAndRestore gives every worker the chief's backup."""
 import json
 import os
 import shutil
 import tempfile
-import time
 import warnings
 
 import numpy as np
@@ -193,52 +191,3 @@ class BackupAndRestore(Callback):
         if self.delete_checkpoint and distribution.should_write(self.model) and \
                 os.path.exists(self.backup_dir):
             shutil.rmtree(self.backup_dir, ignore_errors=True)
-
-
-class TensorBoard(Callback):
-    """Writes each epoch's logs as TensorBoard scalars (`epoch_loss`...) under
-    `log_dir/train` and `log_dir/validation`. Needs the `tensorboard` package."""
-
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
-                 write_steps_per_second=False, update_freq="epoch", profile_batch=0,
-                 embeddings_freq=0, embeddings_metadata=None):
-        super().__init__()
-        try:
-            from tensorboard.compat.proto import event_pb2, summary_pb2
-            from tensorboard.summary.writer.event_file_writer import EventFileWriter
-        except ImportError:
-            raise ImportError("The TensorBoard callback requires the `tensorboard` package, "
-                              "which is not installed. Install it with `pip install "
-                              "tensorboard`.") from None
-        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
-        self._writer_cls = EventFileWriter
-        self.log_dir = os.fspath(log_dir)
-        self.update_freq = update_freq
-        self._writers = {}
-
-    def _writer(self, kind):
-        if kind not in self._writers:
-            self._writers[kind] = self._writer_cls(os.path.join(self.log_dir, kind))
-        return self._writers[kind]
-
-    def _scalar(self, kind, tag, value, step):
-        summary = self._summary_pb2.Summary(
-            value=[self._summary_pb2.Summary.Value(tag=tag, simple_value=float(value))])
-        event = self._event_pb2.Event(wall_time=time.time(), step=step, summary=summary)
-        self._writer(kind).add_event(event)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if not distribution.should_write(self.model):  # tf.distribute: the chief writes
-            return
-        for key, value in (logs or {}).items():
-            if key.startswith("val_"):
-                self._scalar("validation", "epoch_" + key[4:], value, epoch)
-            else:
-                self._scalar("train", "epoch_" + key, value, epoch)
-        for w in self._writers.values():
-            w.flush()
-
-    def on_train_end(self, logs=None):
-        for w in self._writers.values():
-            w.close()
-        self._writers = {}
