@@ -424,6 +424,36 @@ def bf16_mlp_step(width=4096, depth=4, batch=1024, device="cuda"):
                     number=10, quick_number=3, repeats=7, quick_repeats=3)
 
 
+def summary_scalars(calls=100):
+    """tf.summary.scalar to a file writer: eagerly, and inside a tf.function training step
+    (TF's tensorboard-backed ops against tapeflow's WriteSummary op)."""
+    def make(get, traced):
+        def setup():
+            import tempfile
+            tf = get()
+            writer = tf.summary.create_file_writer(tempfile.mkdtemp(prefix="bench-summary-"))
+            step = tf.Variable(0, dtype=tf.int64)
+            w = tf.Variable([1.0, 2.0])
+
+            def one():
+                tf.summary.scalar("loss", tf.reduce_sum(w * w), step=step)
+                step.assign_add(1)
+            one = tf.function(one) if traced else one
+
+            def loop():
+                with writer.as_default():
+                    for _ in range(calls):
+                        one()
+            return loop
+        return setup
+    return Workload("summary_scalar", f"{calls} tf.summary.scalar calls with a variable step, "
+                    "eager and in tf.function", f"{calls} summaries",
+                    {"tapeflow": make(_tapeflow, False), "tapeflow function": make(_tapeflow, True),
+                     "TensorFlow": make(_tensorflow, False),
+                     "TensorFlow function": make(_tensorflow, True)},
+                    number=3, quick_number=1, repeats=5, quick_repeats=2)
+
+
 def all_workloads(quick, device="cpu"):
     global DEVICE
     DEVICE = device
@@ -432,4 +462,5 @@ def all_workloads(quick, device="cpu"):
     from bench.predict import predict_workloads
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
             mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
-            cnn_step(), lstm_step(), optimizer_step(), *predict_workloads()]
+            cnn_step(), lstm_step(), optimizer_step(), *predict_workloads(),
+            summary_scalars()]

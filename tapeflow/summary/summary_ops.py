@@ -40,6 +40,8 @@ def _host(t):
     return t.cpu().numpy()
 
 
+# a host-side write: torch.compile (jit_compile=True) runs it as it is, between compiled parts
+@torch.compiler.disable
 def _write_kernel(cond, step, *rest):
     *data, writer, summarize = rest
     if not bool(cond):
@@ -265,7 +267,7 @@ def image(name, data, step=None, max_outputs=3, description=None):
         if not (dt.is_floating or dt.is_integer):
             raise AttributeError("image dtype must be either floating point or integer")
         channels = images.shape[3]
-        if not 1 <= channels <= 4:
+        if channels is not None and not 1 <= channels <= 4:
             raise kernel_error(f"image must have 1, 2, 3, or 4 channels, got {channels}",
                                _ENCODE_PNG, torch.device("cpu"))
         return (images,), functools.partial(_image_encode, n, dt.name)

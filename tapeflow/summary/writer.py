@@ -14,6 +14,7 @@ import os
 import threading
 
 import numpy as np
+import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.context import state as runtime
@@ -27,6 +28,7 @@ FLUSH = define("FlushSummaryWriter", differentiable=False, stateful=True)
 FLUSH.meta_fn = lambda *args: ()
 
 
+@torch.compiler.disable  # host-side: torch.compile (jit_compile=True) leaves it as it is
 def _flush_kernel(writer):
     writer._events.flush()
     return ()

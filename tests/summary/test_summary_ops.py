@@ -176,3 +176,42 @@ def test_summary_scope_and_default_step(realtf, tmp_path):
             ours = seen
     assert ours == seen == [7, ("a b", "ab/"), ("dflt", "dflt/"), ("!!", "dflt/"),
                             ("o/x", "o/x/"), None]
+
+
+def test_inside_polymorphic_and_taped_functions(tmp_path):
+    """The op runs at each call of a plain plan, of a trace serving every size of a None
+    dimension, and of a trace replayed op by op for an outer tape. (Under jit_compile=True
+    torch.compile leaves the host-side kernel uncompiled; not tested here: compiling costs
+    half a minute.)"""
+    writer = tapeflow.summary.create_file_writer(str(tmp_path))
+    step = tapeflow.Variable(0, dtype=tapeflow.int64)
+    v = tapeflow.Variable([1.0, 2.0])
+
+    @tapeflow.function
+    def compiled(x):
+        tapeflow.summary.scalar("compiled", tapeflow.reduce_sum(x * v), step=step)
+        step.assign_add(1)
+
+    @tapeflow.function(input_signature=[tapeflow.TensorSpec([None, 2, 2, 1])])
+    def any_batch(x):
+        tapeflow.summary.image("images", x, step=step, max_outputs=2)
+
+    @tapeflow.function
+    def taped(x):
+        y = tapeflow.reduce_sum(x * v)
+        tapeflow.summary.scalar("taped", y, step=step)
+        return y
+
+    with writer.as_default():
+        compiled(tapeflow.constant([1.0, 1.0]))
+        compiled(tapeflow.constant([2.0, 1.0]))
+        any_batch(tapeflow.ones([3, 2, 2, 1]))
+        any_batch(tapeflow.zeros([1, 2, 2, 1]))
+        with tapeflow.GradientTape() as tape:
+            out = taped(tapeflow.constant([3.0, 4.0]))
+    assert tape.gradient(out, v).numpy().tolist() == [3.0, 4.0]
+    writer.close()
+    got = summaries(str(tmp_path))
+    assert [(s, float(x)) for s, _, x in got["compiled"]] == [(0, 3.0), (1, 4.0)]
+    assert [(s, len(x) - 2) for s, _, x in got["images"]] == [(2, 2), (2, 1)]
+    assert [(s, float(x)) for s, _, x in got["taped"]] == [(2, 11.0)]
