@@ -247,6 +247,14 @@ def _assert_non_negative(value):
     return n
 
 
+class _OpName:  # names the op in a kernel-style error without registering it
+    def __init__(self, name):
+        self.name = name
+
+
+_ENCODE_PNG = _OpName("EncodePng")
+
+
 def _image_encode(max_outputs, dtype_name, images):
     height, width = images.shape[1], images.shape[2]
     pixels = _encode.image_to_uint8(images[:max_outputs], dtype_name)
@@ -274,14 +282,6 @@ def image(name, data, step=None, max_outputs=3, description=None):
 
     with summary_scope(name, "image_summary", values=[data, max_outputs, step]) as (tag, _):
         return _summary(tag, step, lambda: plugin_metadata("images", description), prepare)
-
-
-class _OpName:  # names the op in a kernel-style error without registering it
-    def __init__(self, name):
-        self.name = name
-
-
-_ENCODE_PNG = _OpName("EncodePng")
 
 
 def text(name, data, step=None, description=None):
