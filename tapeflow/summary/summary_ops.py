@@ -18,6 +18,7 @@ import torch
 
 from tapeflow._core import dtypes
 from tapeflow._core.context import state as runtime
+from tapeflow._core.dispatch import executing_eagerly
 from tapeflow._core.errors import DataLossError, InvalidArgumentError
 from tapeflow._core.module import name_scope
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
@@ -368,7 +369,7 @@ def graph(graph_data):
     graph of a tf.function trace (`f.get_concrete_function().graph`), or a `GraphDef`
     message."""
     from tapeflow.summary import trace  # the GraphDef builder lives with the tracing API
-    if runtime.graph is not None:
+    if not executing_eagerly():
         raise ValueError("graph() cannot be invoked inside a graph context.")
     writer = state().writer
     if writer is None or _condition() is False:

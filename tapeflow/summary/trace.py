@@ -18,9 +18,9 @@ import threading
 import numpy as np
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import state as runtime
+from tapeflow._core.dispatch import executing_eagerly
 from tapeflow._core.logs import warn
-from tapeflow.function import tf_function
+from tapeflow.function import polymorphic, tf_function
 from tapeflow.function.graph import Graph
 from tapeflow.summary import _encode
 from tapeflow.summary._protos import DATA_TYPES, protos
@@ -43,7 +43,7 @@ def trace_on(graph=True, profiler=False, profiler_outdir=None):
     """`tf.summary.trace_on`: starts collecting the graphs of the tf.functions traced from
     now on (eagerly only), for `trace_export`."""
     global _trace
-    if runtime.graph is not None:
+    if not executing_eagerly():
         warn("Cannot enable trace inside a tf.function.")
         return
     with _lock:
@@ -64,7 +64,7 @@ def trace_export(name, step=None, profiler_outdir=None):
     default writer (if any) as summary `name` at `step`."""
     if step is not None:
         _choose_step(step)
-    if runtime.graph is not None:
+    if not executing_eagerly():
         warn("Cannot export trace inside a tf.function.")
         return
     with _lock:
@@ -121,14 +121,12 @@ def _trace_nodes(trace):
     The only code here that reads graph.py's Graph and Step structures."""
     graph = trace.graph if isinstance(trace, tf_function.ConcreteFunction) else trace
     output_slots = getattr(trace, "_output_slots", ())
-    sentinels = graph.sentinels
     names = {graph.slot_of[k]: n.split(":")[0] for k, n in graph.names.items()
              if k in graph.slot_of}
     nodes, made = [], {}   # made: slot -> (node index, output index)
 
     def spec(slot):
-        shape = [None if any(d and d % s == 0 for s in sentinels) else d
-                 for d in graph.shapes[slot]]
+        shape = [None if polymorphic.is_symbolic(d) else int(d) for d in graph.shapes[slot]]
         return graph.dtypes[slot], shape
 
     def ref(slot):

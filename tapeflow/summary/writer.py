@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
-from tapeflow._core.context import state as runtime
+from tapeflow._core.dispatch import executing_eagerly
 from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import define, execute
@@ -132,7 +132,7 @@ class _FileSummaryWriter(SummaryWriter):
     def flush(self):
         if self._closed:
             return
-        if runtime.graph is not None:
+        if not executing_eagerly():
             execute(FLUSH, _flush_kernel, (), (self,))
         else:
             self._events.flush()
