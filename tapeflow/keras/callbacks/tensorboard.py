@@ -7,7 +7,8 @@ every `update_freq` batches, and every `histogram_freq` epochs `<weight path>/hi
 (and `/image` with `write_images`); `log_dir/validation` gets the validation `epoch_*`
 scalars and `evaluation_<metric>_vs_iterations` after each evaluation. `profile_batch`
 traces the batches it names and exports the tf.function graphs made meanwhile (tapeflow
-has no profiler). No `tensorboard` package is needed.
+has no profiler). No `tensorboard` package is needed. Under a multi-worker tf.distribute
+strategy only the chief writes.
 """
 import os
 import sys
@@ -16,6 +17,7 @@ import time
 import numpy as np
 
 from tapeflow.keras.callbacks.base import Callback
+from tapeflow.keras.engine import distribution
 from tapeflow.summary import summary_ops, trace, writer as summary_writer
 
 
@@ -71,20 +73,23 @@ class TensorBoard(Callback):
         # `function_spec`, which TF 2.21's have not: it writes none, and neither do we
         if self.write_graph:
             self._write_keras_model_summary()
-        if self.embeddings_freq:
+        if self.embeddings_freq and distribution.should_write(model):
             self._configure_embeddings()
+
+    def _writer(self, kind, logdir):
+        if kind not in self._writers:
+            # under a multi-worker tf.distribute strategy only the chief writes
+            self._writers[kind] = summary_writer.create_file_writer(logdir) \
+                if distribution.should_write(self.model) else summary_writer.create_noop_writer()
+        return self._writers[kind]
 
     @property
     def _train_writer(self):
-        if "train" not in self._writers:
-            self._writers["train"] = summary_writer.create_file_writer(self._train_dir)
-        return self._writers["train"]
+        return self._writer("train", self._train_dir)
 
     @property
     def _val_writer(self):
-        if "val" not in self._writers:
-            self._writers["val"] = summary_writer.create_file_writer(self._val_dir)
-        return self._writers["val"]
+        return self._writer("val", self._val_dir)
 
     def _write_keras_model_summary(self):
         if type(self.model).__name__ not in ("Functional", "Sequential"):
@@ -224,7 +229,8 @@ class TensorBoard(Callback):
         self._log_epoch_metrics(epoch, logs)
         if self.histogram_freq and epoch % self.histogram_freq == 0:
             self._log_weights(epoch)
-        if self.embeddings_freq and epoch % self.embeddings_freq == 0:
+        if self.embeddings_freq and epoch % self.embeddings_freq == 0 and \
+                distribution.should_write(self.model):
             self._log_embeddings(epoch)
 
     # -- what is written ------------------------------------------------------------------------
