@@ -271,7 +271,9 @@ def _python_to_numpy(value, dtype):
             elif not _symbolic_sizes(a):  # (those: the interpreter makes the tensor)
                 raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
         elif a.dtype.kind in "SU":
-            a = np.vectorize(_to_bytes, otypes=[object])(a) if a.size else a.astype(object)
+            # from the Python strings themselves: NumPy's fixed-width bytes drop trailing NULs
+            a = np.vectorize(_to_bytes, otypes=[object])(np.array(value, dtype=object)) \
+                if a.size else a.astype(object)
         elif dtype is None:
             if a.dtype == np.float64 and not _has_numpy_float64(value):
                 a = a.astype(np.float32)
