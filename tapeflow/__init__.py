@@ -101,3 +101,7 @@ from tapeflow import distribute  # noqa: E402,F401
 
 # -- tf.summary: event files for TensorBoard (tapeflow/summary/) -------------------------------
 from tapeflow import summary  # noqa: E402,F401
+
+# -- tf.io: files, TFRecords, tf.train.Example parsing (tapeflow/io/), and tf.image
+#    (tapeflow/ops/image*.py) ---------------------------------------------------------------------
+from tapeflow import io  # noqa: E402,F401

@@ -75,6 +75,16 @@ def _strings(x, op, index=0):
     return x
 
 
+def host_strings(x, op, index=0):
+    """`x` as a string tensor whose bytes are here, for kernels that run on the host and
+    outside `execute` (parsing, decoding): a string tensor inside a tf.function trace is a
+    placeholder without bytes, and NotImplementedError makes the trace run eagerly instead."""
+    x = _strings(x, op, index)
+    if not isinstance(x._t, np.ndarray):
+        raise NotImplementedError(f"{op.name} reads string values: it runs eagerly")
+    return x
+
+
 def _map(fn, a, otype=object):
     """`fn` over every element of an object array, keeping its shape."""
     out = np.empty(a.shape, dtype=otype)

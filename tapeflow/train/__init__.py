@@ -8,3 +8,5 @@ from tapeflow.train.checkpoint_management import (CheckpointManager,  # noqa: F4
 from tapeflow.train.checkpoint_utils import (list_variables, load_checkpoint,  # noqa: F401
                                             load_variable)
 from tapeflow.distribute.cluster import ClusterSpec  # noqa: F401,E402  (tf.train.ClusterSpec)
+from tapeflow.io.protos import (BytesList, Example, Feature, FeatureList,  # noqa: F401,E402
+                                FeatureLists, Features, FloatList, Int64List, SequenceExample)
