@@ -98,6 +98,11 @@ class DatasetV2:
         return GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None, name=None):
+        from tapeflow.data.files import list_files
+        return list_files(file_pattern, shuffle, seed)
+
+    @staticmethod
     def zip(*datasets, name=None):
         from tapeflow.data.transforms import ZipDataset
         if len(datasets) == 1:

@@ -40,12 +40,20 @@ class _Traced:
         self._fn = fn if isinstance(fn, Function) else Function(fn)
 
     def __call__(self, *args):
+        if self._fn is not self._python and _has_strings(args):
+            # string kernels (parsing, decoding) run on the host only: run the function
+            # eagerly from the start instead of tracing it to find that out
+            self._fn = self._python
         if self._fn is not self._python:
             try:
                 return self._fn(*args)
             except OperatorNotAllowedInGraphError:
                 self._fn = self._python
         return self._python(*args)
+
+
+def _has_strings(args):
+    return any(getattr(t, "dtype", None) is dtypes.string for t in nest.flatten(args))
 
 
 _traced = _Traced
