@@ -104,4 +104,5 @@ from tapeflow import summary  # noqa: E402,F401
 
 # -- tf.io: files, TFRecords, tf.train.Example parsing (tapeflow/io/), and tf.image
 #    (tapeflow/ops/image*.py) ---------------------------------------------------------------------
-from tapeflow import io  # noqa: E402,F401
+from tapeflow import image, io  # noqa: E402,F401
+from tapeflow.ops.image_color import saturate_cast  # noqa: E402,F401

@@ -10,3 +10,6 @@ from tapeflow.io.raw import decode_base64, decode_compressed, decode_raw, encode
 from tapeflow.io.tensor_proto import parse_tensor, serialize_tensor  # noqa: F401
 from tapeflow.io.tfrecord import (TFRecordCompressionType, TFRecordOptions,  # noqa: F401
                                   TFRecordWriter)
+from tapeflow.ops.image_codec import (decode_bmp, decode_gif, decode_image,  # noqa: F401,E402
+                                      decode_jpeg, decode_png, encode_jpeg, encode_png,
+                                      extract_jpeg_shape, is_jpeg)

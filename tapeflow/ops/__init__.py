@@ -14,3 +14,5 @@ from tapeflow.ops import rnn  # noqa: F401
 from tapeflow.ops import clip  # noqa: F401
 from tapeflow.ops import variable_methods  # noqa: F401
 from tapeflow.ops import collective  # noqa: F401
+from tapeflow.ops import image_adjust, image_codec, image_color, image_geometry  # noqa: F401
+from tapeflow.ops import image_metrics, image_resize  # noqa: F401

@@ -10,9 +10,14 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow.ops._op import define, execute, kernel_error
 
+
+def _dims(t):  # TF prints shapes as [2,3]
+    return "[" + ",".join(str(d) for d in t.shape) + "]"
+
+
 def _broadcast_error(x, y, op):
     device = torch.device("cpu") if x._dtype is dtypes.string else x._t.device
-    return kernel_error(f"Incompatible shapes: {list(x._t.shape)} vs. {list(y._t.shape)}", op,
+    return kernel_error(f"Incompatible shapes: {_dims(x._t)} vs. {_dims(y._t)}", op,
                         device)
 
 
