@@ -180,6 +180,12 @@ def _decode(data, op, channels, dtype=None, ratio=1, fancy=True, dct_method="",
     kind = _format(data)
     if kind is None:
         raise _unknown(op)
+    if kind == "bmp" and op in (DECODE_PNG, DECODE_JPEG, DECODE_GIF):
+        raise _error("Trying to decode BMP format using a wrong op. Use `decode_bmp` or "
+                     f"`decode_image` instead. Op used: {op.name}", op)
+    if op is DECODE_BMP and kind != "bmp":
+        raise _error(f"Trying to decode {kind.upper()} format using DecodeBmp op. Use "
+                     f"`decode_{kind}` or `decode_image` instead.", op)
     if kind == "jpeg":
         if channels == 4:
             raise _error("JPEG does not support 4 channels", op)
@@ -200,12 +206,80 @@ def _decode(data, op, channels, dtype=None, ratio=1, fancy=True, dct_method="",
             a = a[0]
         elif not animations:
             a = a[0]  # decode_image(expand_animations=False): the first frame
+    elif kind == "png":
+        a = _decode_png_array(data, channels, op)
     else:
         a = _pil_array(_open(data, op))
         if kind == "bmp" and channels == 1 and a.shape[-1] != 1:
             raise _error("`channels` must be 0, 3 or 4 for BMP, but got 1", op)
         a = _channels(a, channels)
+    if op is DECODE_GIF and kind != "gif":
+        a = a[None]  # decode_gif gives frames, also of a still PNG or JPEG
     return a if dtype is None else _depth(a, dtype)
+
+
+def _png_header(data):
+    """(bit depth, colour type, interlaced, has tRNS) from a PNG's chunks."""
+    depth, color, interlace = data[24], data[25], data[28]
+    return depth, color, interlace, b"tRNS" in data[33:data.find(b"IDAT")]
+
+
+def _decode_png_array(data, channels, op):
+    depth, color, interlace, transparent = _png_header(data)
+    if depth == 16 and color in (2, 6) and not interlace:
+        a = _png16_color(data, color)  # Pillow reads these at 8 bits
+    else:
+        a = _pil_array(_open(data, op))
+    if channels == 4 and a.shape[-1] in (1, 3) and depth < 8:
+        # TF's libpng adds an alpha of (1 << bit_depth) - 1 for low-depth images
+        a = np.concatenate([_channels(a, 3), np.full(a.shape[:-1] + (1,), (1 << depth) - 1,
+                                                     a.dtype)], axis=-1)
+    return _channels(a, channels)
+
+
+def _png16_color(data, color):
+    """A non-interlaced 16-bit RGB(A) PNG, decoded here: inflate, then undo each row's
+    filter (the Sub and Up filters vectorised, Average and Paeth a loop over pixels)."""
+    width, height = struct.unpack(">II", data[16:24])
+    channels = 3 if color == 2 else 4
+    bpp = 2 * channels
+    pos, chunks = 8, []
+    while pos < len(data):
+        length, = struct.unpack(">I", data[pos:pos + 4])
+        if data[pos + 4:pos + 8] == b"IDAT":
+            chunks.append(data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    raw = np.frombuffer(zlib.decompress(b"".join(chunks)), np.uint8)
+    stride = width * bpp
+    rows = raw.reshape(height, stride + 1)
+    out = np.zeros((height, stride), np.int64)
+    prior = np.zeros(stride, np.int64)
+    for y in range(height):
+        kind, line = rows[y, 0], rows[y, 1:].astype(np.int64)
+        if kind == 0:
+            cur = line
+        elif kind == 1:
+            cur = np.cumsum(line.reshape(width, bpp), axis=0).reshape(-1) % 256
+        elif kind == 2:
+            cur = (line + prior) % 256
+        else:
+            cur = np.zeros(stride, np.int64)
+            left = np.zeros(bpp, np.int64)
+            for x in range(width):
+                up = prior[x * bpp:(x + 1) * bpp]
+                if kind == 3:
+                    pred = (left + up) // 2
+                else:
+                    up_left = prior[(x - 1) * bpp:x * bpp] if x else np.zeros(bpp, np.int64)
+                    p = left + up - up_left
+                    pa, pb, pc = np.abs(p - left), np.abs(p - up), np.abs(p - up_left)
+                    pred = np.where((pa <= pb) & (pa <= pc), left,
+                                    np.where(pb <= pc, up, up_left))
+                left = (line[x * bpp:(x + 1) * bpp] + pred) % 256
+                cur[x * bpp:(x + 1) * bpp] = left
+        out[y] = cur
+        prior = cur
+    return out.astype(np.uint8).view(">u2").astype(np.uint16).reshape(height, width, channels)
 
 
 def _decode_op(op, contents, channels, dtype, **options):
@@ -235,11 +309,9 @@ def decode_jpeg(contents, channels=0, ratio=1, fancy_upscaling=True,
 
 
 def decode_gif(contents, name=None):
-    """Decodes every frame of a GIF: [num_frames, height, width, 3] uint8."""
+    """Decodes every frame of a GIF: [num_frames, height, width, 3] uint8 (a PNG or JPEG
+    gives one frame)."""
     data = _contents(contents, DECODE_GIF)
-    if _format(data) != "gif":
-        raise _error("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP "
-                     "required.", DECODE_GIF)
     return _to_tensor(_decode(data, DECODE_GIF, 0, dtypes.uint8))
 
 

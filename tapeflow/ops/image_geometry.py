@@ -349,5 +349,15 @@ def extract_patches(images, sizes, strides, rates, padding, name=None):
     if x.ndim != 4:
         raise kernel_error(f"input must be 4-dimensional{dims_text(x.shape.as_list())}",
                            EXTRACT_PATCHES, device)
+    if padding == "VALID":
+        for n, k, stride, rate in zip(x.shape.as_list()[1:3], sizes[1:3], strides[1:3],
+                                      rates[1:3]):
+            span = (k - 1) * rate + 1
+            out = int((n - span + stride) / stride)  # C++ division: toward zero
+            if out < 0:
+                raise kernel_error(
+                    f"Computed output size would be negative: {out} [input_size: {n}, "
+                    f"effective_filter_size: {span}, stride: {stride}]", EXTRACT_PATCHES,
+                    device, name_suffix=False)
     return execute(EXTRACT_PATCHES, _patches_kernel, (x,),
                    (tuple(sizes[1:3]), tuple(strides[1:3]), tuple(rates[1:3]), padding))
