@@ -1,5 +1,6 @@
 """Datasets over files: `tf.data.TFRecordDataset` (the records of TFRecord files, read by
-`tapeflow/io/tfrecord.py`) and `Dataset.list_files` (the paths a glob matches).
+`tapeflow/io/tfrecord.py`), `Dataset.list_files` (the paths a glob matches) and
+`tf.data.experimental.TFRecordWriter` (a dataset of strings written as records).
 
 Filenames may be a string, a list, a string tensor or a dataset of strings (as TF accepts);
 with `num_parallel_reads` files are read `num_parallel_reads` at a time in round-robin order,
@@ -16,6 +17,7 @@ from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import wrap_strings
 from tapeflow.data.dataset import AUTOTUNE, UNKNOWN_CARDINALITY, DatasetV2
 from tapeflow.io import file_io
+from tapeflow.io import tfrecord as io_tfrecord
 from tapeflow.io.tfrecord import TFRecordOptions, read_records
 from tapeflow.ops.random import generator
 
@@ -143,3 +145,24 @@ def list_files(file_pattern, shuffle=None, seed=None, name=None):
     ds = _FileListDataset(file_pattern, shuffle, seed)
     ds._matches()  # TF checks for matches when the dataset is made
     return ds
+
+
+class TFRecordWriter:
+    """Writes a dataset of scalar strings to a TFRecord file
+    (`tf.data.experimental.TFRecordWriter`; deprecated in TF, still used by its tutorials)."""
+
+    def __init__(self, filename, compression_type=None, name=None):
+        self._filename = filename
+        self._compression = TFRecordOptions.get_compression_type_string(compression_type)
+
+    def write(self, dataset):
+        spec = dataset.element_spec
+        if not isinstance(spec, TensorSpec) or spec.dtype is not dtypes.string or \
+                spec.shape.rank != 0:
+            shapes = getattr(spec, "shape", spec)
+            types = getattr(spec, "dtype", spec)
+            raise TypeError("`dataset` must produce scalar `DT_STRING` tensors whereas it "
+                            f"produces shape {shapes} and types {types}")
+        with io_tfrecord.TFRecordWriter(self._filename, self._compression) as writer:
+            for record in dataset:
+                writer.write(record.numpy())
