@@ -37,3 +37,6 @@ from tapeflow.keras.layers.recurrent import (GRU, LSTM, GRUCell, LSTMCell,  # no
                                              SimpleRNN, SimpleRNNCell)
 from tapeflow.keras.layers.wrappers import Bidirectional, TimeDistributed  # noqa: F401
 from tapeflow.keras.layers.attention import Attention, MultiHeadAttention  # noqa: F401
+from tapeflow.keras.layers.image_preprocessing import (CenterCrop, RandomCrop,  # noqa: F401
+                                                      RandomFlip, RandomRotation,
+                                                      RandomTranslation, RandomZoom, Resizing)
