@@ -22,3 +22,4 @@ from tapeflow.ops.image_geometry import (central_crop, crop_to_bounding_box,  # 
 from tapeflow.ops.image_metrics import (image_gradients, psnr, sobel_edges, ssim,  # noqa: F401
                                         ssim_multiscale, total_variation)
 from tapeflow.ops.image_resize import ResizeMethod, resize, resize_with_pad  # noqa: F401
+from tapeflow.ops.image_transform import crop_and_resize  # noqa: F401
