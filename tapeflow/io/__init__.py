@@ -6,7 +6,8 @@ from tapeflow.io.file_io import read_file, write_file  # noqa: F401
 from tapeflow.io.parsing import (FixedLenFeature, FixedLenSequenceFeature,  # noqa: F401
                                  VarLenFeature, parse_example, parse_sequence_example,
                                  parse_single_example, parse_single_sequence_example)
-from tapeflow.io.raw import decode_base64, decode_compressed, decode_raw, encode_base64  # noqa: F401
+from tapeflow.io.raw import (decode_base64, decode_compressed, decode_csv, decode_raw,  # noqa: F401
+                             encode_base64)
 from tapeflow.io.tensor_proto import parse_tensor, serialize_tensor  # noqa: F401
 from tapeflow.io.tfrecord import (TFRecordCompressionType, TFRecordOptions,  # noqa: F401
                                   TFRecordWriter)

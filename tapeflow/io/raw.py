@@ -1,5 +1,6 @@
 """Bytes to numbers and back: `tf.io.decode_raw` (DecodeRaw / DecodePaddedRaw),
-`encode_base64` / `decode_base64` (web-safe alphabet, as TF) and `decode_compressed`.
+`encode_base64` / `decode_base64` (web-safe alphabet, as TF), `decode_compressed` and
+`decode_csv` (TF's quoting rules and error texts).
 
 String tensors hold NumPy object arrays of bytes; these kernels run on the host and give CPU
 tensors, as TF keeps string kernels on the CPU. None of them has a gradient.
@@ -15,6 +16,7 @@ import torch
 
 from tapeflow._core import dtypes, errors
 from tapeflow._core.errors import InvalidArgumentError
+from tapeflow._core.tensor import convert_to_tensor, wrap_strings
 from tapeflow.ops._op import check_dtype, define, execute
 from tapeflow.ops.strings import host_strings
 
@@ -23,6 +25,7 @@ DECODE_PADDED_RAW = define("DecodePaddedRaw", differentiable=False)
 ENCODE_BASE64 = define("EncodeBase64", differentiable=False)
 DECODE_BASE64 = define("DecodeBase64", differentiable=False)
 DECODE_COMPRESSED = define("DecodeCompressed", differentiable=False)
+DECODE_CSV = define("DecodeCSV", differentiable=False)
 
 _CPU_NAME = "/job:localhost/replica:0/task:0/device:CPU:0"
 _RAW_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32, dtypes.uint16,
@@ -31,10 +34,11 @@ _RAW_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int32, dtyp
 _PADDED_TYPES = _RAW_TYPES[:9] + (dtypes.bfloat16,)
 
 
-def op_error(cls, message, op, name_suffix=True):
-    """An error of class `cls` worded as TF's CPU kernels word it."""
-    return cls(None, None, f"{{{{function_node __wrapped__{op.name}_device_{_CPU_NAME}}}}} "
-                           f"{message} [Op:{op.name}]" + (" name: " if name_suffix else ""))
+def op_error(cls, message, op, name_suffix=True, node=None):
+    """An error of class `cls` worded as TF's CPU kernels word it (`node`: the wrapped
+    function's name when TF's differs from the op's, as for ops with list outputs)."""
+    return cls(None, None, f"{{{{function_node __wrapped__{node or op.name}_device_{_CPU_NAME}}}}}"
+                           f" {message} [Op:{op.name}]" + (" name: " if name_suffix else ""))
 
 
 def _from_bytes(blob, dtype, little_endian):
@@ -185,3 +189,105 @@ def decode_compressed(bytes, compression_type="", name=None):  # noqa: A002 - TF
         raise op_error(InvalidArgumentError, "Only ZLIB, ZSTD, GZIP or NONE are supported "
                        "compressions", DECODE_COMPRESSED, name_suffix=False)
     return execute(DECODE_COMPRESSED, _decode_compressed_kernel, (x,), (kind,))
+
+
+# -- decode_csv -------------------------------------------------------------------------------
+
+_CSV_TYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64, dtypes.string)
+
+
+def _csv_fields(record, delim, quoted, index, node):
+    """The fields of one CSV record: `"..."` fields may hold the delimiter, `""` a quote."""
+    if not quoted:
+        return record.split(delim)
+    fields, i, n = [], 0, len(record)
+    while True:
+        if i < n and record[i:i + 1] == b'"':
+            value, i = bytearray(), i + 1
+            while True:
+                j = record.find(b'"', i)
+                if j < 0:
+                    raise op_error(InvalidArgumentError, f"Unquoted fields cannot have quotes/"
+                                   f"CRLFs inside (record {index})", DECODE_CSV,
+                                   name_suffix=False, node=node)
+                value += record[i:j]
+                if record[j + 1:j + 2] == b'"':
+                    value += b'"'
+                    i = j + 2
+                    continue
+                i = j + 1
+                break
+            fields.append(bytes(value))
+        else:
+            j = record.find(delim, i)
+            j = n if j < 0 else j
+            fields.append(record[i:j])
+            i = j
+        if i >= n:
+            return fields
+        i += len(delim)
+        if i == n:
+            fields.append(b"")
+            return fields
+
+
+def _csv_value(text, dtype, column, index, node):
+    try:
+        if dtype is dtypes.string:
+            return text
+        if dtype.is_integer:
+            v = int(text)
+            if not dtype.min <= v <= dtype.max:
+                raise ValueError
+            return v
+        return float(text)
+    except ValueError:
+        kind = {"float32": "float", "float64": "double"}.get(dtype.name, dtype.name)
+        raise op_error(InvalidArgumentError, f"Field {column} in record {index} is not a valid "
+                       f"{kind}: {text.decode('utf-8', 'replace')}", DECODE_CSV,
+                       name_suffix=False, node=node) from None
+
+
+def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None,
+               na_value="", select_cols=None):
+    """Parses CSV `records` (a string tensor of any shape) into one tensor per column, of the
+    dtype of its `record_defaults` entry (a scalar default, or an empty tensor when the
+    column is required)."""
+    x = host_strings(records, DECODE_CSV)
+    defaults = [convert_to_tensor(d) for d in record_defaults]
+    for d in defaults:
+        if d.dtype not in _CSV_TYPES:
+            check_dtype(d, _CSV_TYPES, DECODE_CSV, "OUT_TYPE")
+    node = f"DecodeCSV_OUT_TYPE_{len(defaults)}"
+    delim = field_delim.encode() if isinstance(field_delim, str) else field_delim
+    na = na_value.encode() if isinstance(na_value, str) else na_value
+    columns = list(select_cols) if select_cols is not None else None
+    flat = x._t.reshape(-1)
+    out = [[] for _ in defaults]
+    for index, record in enumerate(flat):
+        fields = _csv_fields(record, delim, bool(use_quote_delim), index, node)
+        if columns is not None:
+            fields = [fields[c] if c < len(fields) else b"" for c in columns]
+        if len(fields) != len(defaults):
+            raise op_error(InvalidArgumentError, f"Expect {len(defaults)} fields but have "
+                           f"{len(fields)} in record {index}", DECODE_CSV, name_suffix=False,
+                           node=node)
+        for column, (text, default) in enumerate(zip(fields, defaults)):
+            if text == b"" or (na and text == na):
+                if default.shape.num_elements() == 0:
+                    raise op_error(InvalidArgumentError, f"Field {column} is required but "
+                                   f"missing in record {index}!", DECODE_CSV,
+                                   name_suffix=False, node=node)
+                out[column].append(default.numpy().reshape(-1)[0])
+            else:
+                out[column].append(_csv_value(text, default.dtype, column, index, node))
+    result = []
+    for values, default in zip(out, defaults):
+        if default.dtype is dtypes.string:
+            a = np.empty(len(values), dtype=object)
+            a[:] = values
+            result.append(wrap_strings(a.reshape(x._t.shape)))
+        else:
+            a = np.array(values, dtype=default.dtype.as_numpy_dtype).reshape(x._t.shape)
+            result.append(convert_to_tensor(a))
+    return result

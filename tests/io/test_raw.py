@@ -53,3 +53,26 @@ def test_decode_raw_round_trips_every_width(dtype, realtf):
     values = np.arange(-3, 9).astype(tf.as_dtype(dtype).as_numpy_dtype)
     data = values.tobytes()
     check(lambda m: m.io.decode_raw([data, data], getattr(m, dtype)), tf, realtf)
+
+
+CSV_CASES = {
+    "types": lambda m: m.io.decode_csv(['1,2.5,a', '3,,"b,c"'], [0, 0.0, "x"]),
+    "too_many": lambda m: m.io.decode_csv(["1,2.5,a"], [0, 0.0]),
+    "bad_int": lambda m: m.io.decode_csv(["x,2.5"], [0, 0.0]),
+    "bad_float": lambda m: m.io.decode_csv(["1,x"], [0, 0.0]),
+    "required": lambda m: m.io.decode_csv(["1,"], [0, m.constant([], m.float32)]),
+    "delimiter": lambda m: m.io.decode_csv(["1;2"], [0, 0], field_delim=";"),
+    "na_value": lambda m: m.io.decode_csv(["1,NA"], [0, 7], na_value="NA"),
+    "shape_2d": lambda m: m.io.decode_csv([["1,2"], ["3,4"]], [0, m.constant(0, m.int64)]),
+    "select_cols": lambda m: m.io.decode_csv("1,2,3", [0, 0], select_cols=[0, 2]),
+    "doubled_quote": lambda m: m.io.decode_csv(['"a""b",1'], ["", 0]),
+    "no_quoting": lambda m: m.io.decode_csv(['"a""b",1'], ["", 0], use_quote_delim=False),
+    "float64_column": lambda m: m.io.decode_csv(["1.5,2"], [0.0, m.constant(0.0, m.float64)]),
+    "spaces_and_inf": lambda m: m.io.decode_csv(["1e400, 2"], [0.0, 0.0]),
+    "int_overflow": lambda m: m.io.decode_csv(["9999999999,2"], [0, 0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CSV_CASES))
+def test_decode_csv_matches_tensorflow(name, realtf):
+    check(CSV_CASES[name], tf, realtf)
