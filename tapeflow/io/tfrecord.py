@@ -12,13 +12,14 @@ import struct
 import zlib
 
 from tapeflow._core import errors
-from tapeflow.io._crc32c import masked_crc32c
+from tapeflow.io._crc32c import masked_crc32c, masked_crc32c_many
 from tapeflow.io.file_io import local_path, os_error
 
 _HEADER = struct.Struct("<QI")
 _FOOTER = struct.Struct("<I")
 _COMPRESSION = {None: "", "": "", "ZLIB": "ZLIB", "GZIP": "GZIP"}
 _CHUNK = 1 << 18  # read/inflate granularity (TF's default buffer size: 256 KiB)
+_BATCH_RECORDS, _BATCH_BYTES = 1024, 4 << 20  # records checksummed side by side
 
 
 class TFRecordCompressionType:
@@ -76,11 +77,13 @@ def _options(options):
     return TFRecordOptions(compression_type=options)
 
 
-def frame(record):
-    """The bytes of one framed record."""
-    header = struct.pack("<Q", len(record))
-    return b"".join((header, _FOOTER.pack(masked_crc32c(header)), record,
-                     _FOOTER.pack(masked_crc32c(record))))
+def frame_many(records):
+    """The framed bytes of a list of records (their checksums computed side by side)."""
+    headers = [struct.pack("<Q", len(r)) for r in records]
+    crcs = masked_crc32c_many(headers + records)
+    n = len(records)
+    return b"".join(b"".join((h, _FOOTER.pack(crcs[i]), r, _FOOTER.pack(crcs[n + i])))
+                    for i, (h, r) in enumerate(zip(headers, records)))
 
 
 class TFRecordWriter:
@@ -99,6 +102,7 @@ class TFRecordWriter:
             self._file = open(p, "wb")
         except OSError as e:
             raise os_error(e, p) from None
+        self._pending, self._pending_bytes = [], 0  # records not yet framed and written
         self._compressor = None
         if self._kind:
             o = self._options
@@ -124,12 +128,21 @@ class TFRecordWriter:
             raise TypeError("write(): incompatible function arguments. The following argument "
                             "types are supported:\n    1. (self: RecordWriter, record: str) -> "
                             f"None\n\nInvoked with: {self!r}, {record!r}")
-        data = frame(bytes(record))
-        self._file.write(self._compressor.compress(data) if self._compressor else data)
+        self._pending.append(bytes(record))
+        self._pending_bytes += len(record)
+        if len(self._pending) >= _BATCH_RECORDS or self._pending_bytes >= _BATCH_BYTES:
+            self._drain()
+
+    def _drain(self):
+        if self._pending:
+            data = frame_many(self._pending)
+            self._pending, self._pending_bytes = [], 0
+            self._file.write(self._compressor.compress(data) if self._compressor else data)
 
     def flush(self):
         """Pushes what was written so far to the file (a sync point in a compressed stream)."""
         self._check_open()
+        self._drain()
         if self._compressor is not None:
             self._file.write(self._compressor.flush(zlib.Z_SYNC_FLUSH))
         self._file.flush()
@@ -137,6 +150,7 @@ class TFRecordWriter:
     def close(self):
         if self._file is None:
             return
+        self._drain()
         if self._compressor is not None:
             self._file.write(self._compressor.flush())
         self._file.close()
@@ -208,24 +222,46 @@ def read_records(path, compression_type=None):
     except OSError as e:
         raise os_error(e, p) from None
     with f:
-        stream, offset = _Stream(f, kind), 0
-        while True:
-            header = stream.read(_HEADER.size)
-            if len(header) < _HEADER.size:  # the end (TF reads a cut header as the end too)
-                return
+        yield from _records(_Stream(f, kind))
+
+
+def _records(stream):
+    """The records of a stream: each header's CRC checked as it is read (its length is only
+    trusted after that), the data CRCs of a batch checked side by side before the batch is
+    given out; a bad record ends the records with TF's DataLossError after the good ones
+    before it."""
+    offset, batch, batch_bytes = 0, [], 0
+    while True:
+        header = stream.read(_HEADER.size)
+        failure = None
+        if len(header) < _HEADER.size:  # the end (TF reads a cut header as the end too)
+            length = None
+        else:
             length, crc = _HEADER.unpack(header)
             if masked_crc32c(header[:8]) != crc:
                 hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
-                raise errors.DataLossError(None, None, f"corrupted record at {offset}{hint}")
-            body = stream.read(length + 4)
-            if len(body) < length + 4:
-                raise errors.DataLossError(None, None, f"truncated record at {offset}' failed "
-                                           "with Read less bytes than requested")
-            data = body[:length]
-            if masked_crc32c(data) != _FOOTER.unpack(body[length:])[0]:
-                raise errors.DataLossError(None, None, f"corrupted record at {offset + 12}")
-            yield data
-            offset += 12 + length + 4
+                failure = f"corrupted record at {offset}{hint}"
+            else:
+                body = stream.read(length + 4)
+                if len(body) < length + 4:
+                    failure = (f"truncated record at {offset}' failed with Read less bytes "
+                               "than requested")
+                else:
+                    batch.append((offset, body[:length], _FOOTER.unpack(body[length:])[0]))
+                    batch_bytes += length
+                    offset += 12 + length + 4
+        done = length is None or failure is not None
+        if batch and (done or len(batch) >= _BATCH_RECORDS or batch_bytes >= _BATCH_BYTES):
+            crcs = masked_crc32c_many([data for _, data, _ in batch])
+            for (start, data, expected), crc in zip(batch, crcs):
+                if crc != expected:
+                    raise errors.DataLossError(None, None, f"corrupted record at {start + 12}")
+                yield data
+            batch, batch_bytes = [], 0
+        if failure is not None:
+            raise errors.DataLossError(None, None, failure)
+        if done:
+            return
 
 
 def tf_record_iterator(path, options=None):
