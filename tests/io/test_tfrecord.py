@@ -119,3 +119,26 @@ def test_masked_crc_is_tensorboards():
     from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
     data = os.urandom(300)
     assert _crc32c.masked_crc32c(data) == masked_crc32c(data)
+
+
+def test_crc32c_many_agrees_with_one_at_a_time():
+    rng = np.random.default_rng(1)
+    blobs = [rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+             for n in [0, 1, 2, 3, 4, 5, 7, 8, 100, 16383, 16384, 20000]
+             + list(rng.integers(0, 700, 300))]
+    assert _crc32c.crc32c_many(blobs) == [_crc32c._crc32c_python(b) for b in blobs]
+
+
+def test_good_records_before_a_corrupt_one_are_read(tmp_path):
+    path = tmp_path / "r"
+    with tf.io.TFRecordWriter(str(path)) as w:
+        for r in (b"one", b"two", b"three"):
+            w.write(r)
+    data = bytearray(path.read_bytes())
+    data[12 + 3 + 4 + 12 + 1] ^= 1  # a byte of the second record's data
+    path.write_bytes(bytes(data))
+    got = []
+    with pytest.raises(tf.errors.DataLossError, match="corrupted record at 31"):
+        for record in read_records(str(path)):
+            got.append(record)
+    assert got == [b"one"]
