@@ -24,6 +24,11 @@ from tapeflow.ops._op import define
 from tapeflow.ops.array import reshape
 from tapeflow.ops.strings import host_strings
 
+try:  # tf.SparseTensor (tapeflow/_core/sparse_tensor.py) arrives from another branch
+    from tapeflow._core.sparse_tensor import SparseTensor as _SparseTensor
+except ImportError:  # pragma: no cover - until then, the stand-in below
+    _SparseTensor = None
+
 PARSE_EXAMPLE = define("ParseExampleV2", differentiable=False)
 PARSE_SEQUENCE_EXAMPLE = define("ParseSequenceExampleV2", differentiable=False)
 
@@ -81,11 +86,9 @@ class SparseTensorValue:
 
 def sparse_value(indices, values, dense_shape):
     """A tf.SparseTensor of the three parts when tapeflow has the class, else the stand-in."""
-    try:
-        from tapeflow.sparse import SparseTensor
-    except ImportError:
+    if _SparseTensor is None:
         return SparseTensorValue(indices, values, dense_shape)
-    return SparseTensor(indices, values, dense_shape)
+    return _SparseTensor(indices, values, dense_shape)
 
 
 def _check_config(key, feature, sequence_ok):
