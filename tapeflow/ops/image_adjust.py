@@ -16,7 +16,7 @@ from tapeflow.ops._op import define, execute, kernel_error
 from tapeflow.ops.elementwise import cast, rsqrt
 from tapeflow.ops.image_color import convert_image_dtype
 from tapeflow.ops.image_geometry import check_at_least_3d
-from tapeflow.ops.math import add, maximum, multiply, pow as _pow, subtract, truediv
+from tapeflow.ops.math import add, maximum, multiply, subtract, truediv
 from tapeflow.ops.random import stateless_uniform, uniform
 from tapeflow.ops.reduction import reduce_mean, reduce_std
 
@@ -75,7 +75,7 @@ def adjust_gamma(image, gamma=1, gain=1):
     g = gamma.numpy() if hasattr(gamma, "numpy") else gamma
     if not np.all(np.asarray(g) >= 0):
         raise ValueError("Gamma should be a non-negative real number.")
-    adjusted = multiply(_scalar(gain, flt.dtype), _pow(flt, _scalar(gamma, flt.dtype)))
+    adjusted = multiply(_scalar(gain, flt.dtype), flt ** _scalar(gamma, flt.dtype))
     return convert_image_dtype(adjusted, x.dtype, saturate=True)
 
 

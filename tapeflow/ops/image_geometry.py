@@ -15,11 +15,12 @@ from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError, UnimplementedError
 from tapeflow._core.tensor import convert_to_tensor
 from tapeflow.ops._op import define, execute, kernel_error
-from tapeflow.ops.array import dims_text, expand_dims, reverse, squeeze, transpose as _transpose
+from tapeflow.ops.array import (dims_text, expand_dims, reshape, reverse, squeeze,
+                                transpose as _transpose)
 from tapeflow.ops.comparison import greater_equal, less, where
 from tapeflow.ops.elementwise import cast, round as _round
 from tapeflow.ops.indexing import slice as _slice
-from tapeflow.ops.math import add, floormod, multiply, reshape_raw, subtract
+from tapeflow.ops.math import add, floormod, multiply, subtract
 from tapeflow.ops.padding import pad
 from tapeflow.ops.random import stateless_uniform, uniform
 from tapeflow.ops.reduction import reduce_all
@@ -82,7 +83,7 @@ def _random_flip(image, axis, draw):
         # branch, so it traces)
         return where(less(draw([]), 0.5), reverse(x, [axis]), x)
     batch = x.shape[0]
-    flips = cast(_round(reshape_raw(draw([batch]), (batch, 1, 1, 1))), x.dtype)
+    flips = cast(_round(reshape(draw([batch]), [batch, 1, 1, 1])), x.dtype)
     one = convert_to_tensor(np.ones((), x.dtype.as_numpy_dtype))
     # TF's blend of the flipped and the original batch, one 0/1 factor per image
     return add(multiply(flips, reverse(x, [axis + 1])), multiply(subtract(one, flips), x))

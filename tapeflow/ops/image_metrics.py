@@ -12,8 +12,7 @@ from tapeflow.ops.conv import depthwise_conv2d
 from tapeflow.ops.elementwise import abs as _abs, cast, log, square
 from tapeflow.ops.image_color import convert_image_dtype
 from tapeflow.ops.joining import concat, stack
-from tapeflow.ops.math import (add, multiply, pow as _pow, squared_difference, subtract,
-                               truediv)
+from tapeflow.ops.math import add, multiply, squared_difference, subtract, truediv
 from tapeflow.ops.nn import relu, softmax
 from tapeflow.ops.padding import pad
 from tapeflow.ops.pooling import avg_pool2d
@@ -172,4 +171,4 @@ def ssim_multiscale(img1, img2, max_val, power_factors=_MSSSIM_WEIGHTS, filter_s
     mcs.pop()
     values = stack(mcs + [relu(per_channel)], axis=-1)
     factors = convert_to_tensor(np.asarray(power_factors, dtype=np.float32))
-    return reduce_mean(reduce_prod(_pow(values, factors), [-1]), [-1])
+    return reduce_mean(reduce_prod(values ** factors, [-1]), [-1])
