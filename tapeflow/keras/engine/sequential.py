@@ -5,7 +5,7 @@ is built at once and records its functional graph (for `summary()` shapes); othe
 built on its first call. Calls run the layers one after the other.
 """
 from tapeflow.keras.engine import naming
-from tapeflow.keras.engine.functional import Functional, Input, InputLayer, _adjust_rank
+from tapeflow.keras.engine.functional import Functional, Input, InputLayer, conform_input
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.engine.model import Model
@@ -121,7 +121,7 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if self._functional is not None and hasattr(x, "shape"):
-            x = _adjust_rank(x, self._functional.inputs[0].shape)
+            x = conform_input(x, self._functional.inputs[0])
         for layer in self._layers_list:
             if type(layer) is InputLayer:
                 continue
@@ -151,9 +151,6 @@ class Sequential(Model):
     @property
     def output_shape(self):
         return self._functional.output.shape if self._functional is not None else None
-
-    def _output_names_for_compile(self):
-        return ["output"]
 
     def get_config(self):
         from tapeflow.keras.layers import serialize
