@@ -141,6 +141,9 @@ class CallbackList:
             model.history = history
 
     def _call(self, hook, *args):
+        # as in Keras, callbacks get the logs as Python floats, and {} rather than None
+        from tapeflow.keras.engine.training import pythonify_logs
+        args = args[:-1] + (pythonify_logs(args[-1]),)
         for c in self.callbacks:
             getattr(c, hook)(*args)
 

@@ -10,6 +10,7 @@ tracker per term (`<output>_loss`, unweighted) joins the model's metrics.
 from tapeflow._core import nest
 from tapeflow.keras.engine.compile_utils import (is_binary_or_sparse_categorical, object_name,
                                                  output_names_of)
+from tapeflow.function.tf_function import executing_eagerly
 from tapeflow.ops.elementwise import cast
 
 
@@ -197,8 +198,11 @@ class CompileLoss:
             sw = _resolve(path, sample_weight) if nest.is_nested(sample_weight) \
                 else sample_weight
             value = cast(fn(yt, yp, sw), "float32")
-            if tracker is not None:  # the unweighted term, per sample of the batch
-                tracker.update_state(value, sample_weight=nest.flatten(yp)[0].shape[0])
+            if tracker is not None:  # the unweighted term
+                # Keras weighs it by the batch's static size, which TF's traces do not know
+                # (batches have a None dimension there): traced, each batch counts once
+                batch = nest.flatten(yp)[0].shape[0] if executing_eagerly() else None
+                tracker.update_state(value, sample_weight=batch)
             if weight is not None:
                 value = value * weight
             total = value if total is None else total + value
