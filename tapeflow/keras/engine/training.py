@@ -206,11 +206,12 @@ class Trainer:
 
     def _get_metrics_result_or_logs(self, logs):
         """The metrics' results when they are what the step returned, else the step's logs
-        (a custom step may return anything)."""
+        (a custom step may return anything). Not yet Python floats: as in Keras, a result
+        that is a metric's variable shows the value it has when the callbacks read it."""
         metric_logs = self.get_metrics_result()
         if isinstance(logs, dict) and set(logs) == set(metric_logs):
-            return pythonify_logs(metric_logs)
-        return pythonify_logs(logs)
+            return metric_logs
+        return logs
 
     # -- steps -------------------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -384,7 +385,7 @@ class Trainer:
                     callbacks.on_train_batch_end(end, logs)
                     if self.stop_training:
                         break
-                epoch_logs = dict(self._get_metrics_result_or_logs(logs))
+                epoch_logs = dict(self._get_metrics_result_or_logs(logs) or {})
                 if validation_data is not None and self._should_eval(epoch, validation_freq):
                     if self._eval_epoch_iterator is None:
                         self._eval_epoch_iterator = data_adapter.EpochIterator(
@@ -443,7 +444,7 @@ class Trainer:
                 callbacks.on_test_batch_end(end, logs)
                 if self.stop_evaluating:
                     break
-            logs = self._get_metrics_result_or_logs(logs)
+            logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
         finally:
             if not in_fit:
                 self._uncache_structure()
