@@ -16,3 +16,4 @@ from tapeflow.data.directory import (image_dataset_from_directory,  # noqa: F401
 from tapeflow.keras.engine.data_adapter import (pack_x_y_sample_weight,  # noqa: F401,E402
                                                 unpack_x_y_sample_weight)
 from tapeflow.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401,E402
+from tapeflow.keras.utils.sequence_utils import pad_sequences  # noqa: F401,E402
