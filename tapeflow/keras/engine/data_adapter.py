@@ -279,6 +279,14 @@ class IterableBatches:
             self.data.on_epoch_end()
 
 
+def _numbers_as_array(v):
+    """A (nested) Python list of numbers as one array (Keras refuses such lists; a list of
+    arrays stays a structure of several inputs)."""
+    if isinstance(v, list) and v and all(isinstance(e, (int, float)) for e in nest.flatten(v)):
+        return np.asarray(v)
+    return v
+
+
 def _is_list_of_batches(x):
     return isinstance(x, (list, tuple)) and bool(x) and all(
         isinstance(e, (tuple, list)) for e in x)
@@ -287,11 +295,14 @@ def _is_list_of_batches(x):
 def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
     """The batches of `x` (and `y`, `sample_weight`) as Keras's data adapters cut them."""
+    if y is not None:
+        x = _numbers_as_array(x)
     if is_array_structure(x) and not (y is None and _is_list_of_batches(x)):
-        if isinstance(x, list) and x and isinstance(x[0], (int, float)):
-            x = np.asarray(x)
+        x, y, sample_weight = (_numbers_as_array(v) for v in (x, y, sample_weight))
         return ArrayBatches(x, y, sample_weight, batch_size, shuffle, class_weight, steps)
     from tapeflow.keras.utils.py_dataset import PyDataset
+    if not isinstance(x, PyDataset) and not hasattr(x, "__iter__"):
+        raise ValueError(f"Unrecognized data type: x={x} (of type {type(x)})")
     generator = isinstance(x, types.GeneratorType)
     kind = "tf.data.Dataset" if hasattr(x, "element_spec") else "PyDataset" if isinstance(
         x, PyDataset) else "generator" if generator else "iterable of batches"

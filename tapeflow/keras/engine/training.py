@@ -318,7 +318,7 @@ class Trainer:
 
     def _assert_compiled(self, method=None):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model.")
+            raise ValueError("You must call `compile()` before using the model.")
 
     @staticmethod
     def _should_eval(epoch, validation_freq):
