@@ -7,7 +7,7 @@ built on its first call. Calls run the layers one after the other.
 from tapeflow.keras.engine import naming
 from tapeflow.keras.engine.functional import Functional, Input, InputLayer, conform_input
 from tapeflow.keras.engine.keras_tensor import KerasTensor
-from tapeflow.keras.engine.layer import Layer
+from tapeflow.keras.engine.layer import Layer, variable_scope
 from tapeflow.keras.engine.model import Model
 
 
@@ -86,8 +86,9 @@ class Sequential(Model):
             inputs = Input(batch_shape=batch_shape, dtype=self.dtype)
             self._layers_list.insert(0, inputs._keras_history[0])
         x = inputs
-        for layer in self._layers_list[1:]:
-            x = layer(x)
+        with variable_scope(self):  # Keras builds the layers in the model's name scope
+            for layer in self._layers_list[1:]:
+                x = layer(x)
         self._functional = Functional(inputs, x, name=self.name + "_graph")
         self._input_batch_shape = tuple(batch_shape)
         self.built = True
