@@ -10,7 +10,7 @@ tracker per term (`<output>_loss`, unweighted) joins the model's metrics.
 from tapeflow._core import nest
 from tapeflow.keras.engine.compile_utils import (is_binary_or_sparse_categorical, object_name,
                                                  output_names_of)
-from tapeflow.function.tf_function import executing_eagerly
+from tapeflow._core.dispatch import executing_eagerly
 from tapeflow.ops.elementwise import cast
 
 
