@@ -139,7 +139,7 @@ history = model.fit(x, labels, class_weight={0: 1.0, 1: 3.0}, epochs=2, batch_si
 print("class weights:", rounded(history.history))
 
 
-# -- test_step and predict_step -----------------------------------------------------------------------
+# -- test_step and predict_step --------------------------------------------------------------------
 class EvalModel(keras.Model):
     def test_step(self, data):
         x, y = data
@@ -162,7 +162,7 @@ out = model.predict(x, batch_size=40, verbose=0)
 print("predict_step:", sorted(out), out["value"].shape, round(float(out["doubled"][3, 0]), 4))
 
 
-# -- compute_loss, compute_metrics, get_metrics_result, reset_metrics overrides -----------------------
+# -- compute_loss, compute_metrics, get_metrics_result, reset_metrics overrides --------------------
 class LossOverride(keras.Model):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,7 +207,7 @@ print("get_metrics_result:", rounded(model.fit(x, y, epochs=1, batch_size=32, ve
                                                shuffle=False).history))
 
 
-# -- fit(x) without targets: an autoencoder with its own train_step -----------------------------------
+# -- fit(x) without targets: an autoencoder with its own train_step --------------------------------
 class AutoEncoder(keras.Model):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -242,7 +242,7 @@ print("autoencoder on a dataset:", rounded(history.history))
 print(ae.predict(x[:5], verbose=0).shape)
 
 
-# -- a GAN-like model: its own compile, two optimizers, two trackers ---------------------------------
+# -- a GAN-like model: its own compile, two optimizers, two trackers -------------------------------
 class GAN(keras.Model):
     def __init__(self, discriminator, generator, latent_dim):
         super().__init__()

@@ -11,6 +11,7 @@ from tapeflow._core import nest
 from tapeflow.keras.engine.compile_utils import (is_binary_or_sparse_categorical, object_name,
                                                  output_names_of)
 from tapeflow._core.dispatch import executing_eagerly
+from tapeflow.keras.losses.loss import unscale_loss_for_distribution
 from tapeflow.ops.elementwise import cast
 
 
@@ -202,7 +203,7 @@ class CompileLoss:
                 # Keras weighs it by the batch's static size, which TF's traces do not know
                 # (batches have a None dimension there): traced, each batch counts once
                 batch = nest.flatten(yp)[0].shape[0] if executing_eagerly() else None
-                tracker.update_state(value, sample_weight=batch)
+                tracker.update_state(unscale_loss_for_distribution(value), sample_weight=batch)
             if weight is not None:
                 value = value * weight
             total = value if total is None else total + value

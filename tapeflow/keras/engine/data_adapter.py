@@ -151,13 +151,14 @@ class ArrayBatches:
             batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.permutation = np.random.permutation  # tf.distribute: a job-wide permutation
         self.num_batches = int(math.ceil(self.num_samples / batch_size))
 
     def epoch(self):
         """Yields one pass over the data. Shuffled epochs gather each batch's rows as it is
         needed (as Keras does with its shuffled indices), rather than writing a permuted copy
         of all the data first."""
-        perm = np.random.permutation(self.num_samples) if self.shuffle and \
+        perm = self.permutation(self.num_samples) if self.shuffle and \
             self.shuffle != "batch" else None
         bs, inputs = self.batch_size, self.inputs
         for step in range(self.num_batches):
@@ -337,9 +338,12 @@ class EpochIterator:
     rule: the second epoch continues where the first stopped)."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-                 shuffle=False, class_weight=None, steps_per_execution=1):
+                 shuffle=False, class_weight=None, steps_per_execution=1, strategy=None):
         self.adapter = make_batches(x, y, sample_weight, batch_size, shuffle, class_weight,
                                     steps_per_epoch)
+        if strategy is not None:  # this worker's part of every global batch
+            from tapeflow.keras.engine.distribution import distribute
+            self.adapter = distribute(self.adapter, strategy)
         self.steps_per_epoch = steps_per_epoch
         self.steps_per_execution = max(1, int(steps_per_execution or 1))
         self._num_batches = self.adapter.num_batches

@@ -14,11 +14,14 @@ import warnings
 
 import numpy as np
 
+from tapeflow import distribute_lib
 from tapeflow._core import nest
 from tapeflow.autodiff.tape import GradientTape
-from tapeflow.keras.engine import data_adapter
+from tapeflow.keras.engine import data_adapter, distribution
 from tapeflow.keras.engine.compile_loss import CompileLoss
 from tapeflow.keras.engine.compile_utils import CompileMetrics
+from tapeflow.keras.losses.loss import (scale_loss_for_distribution,
+                                        unscale_loss_for_distribution)
 from tapeflow.ops.elementwise import cast
 from tapeflow.ops.reduction import reduce_sum
 
@@ -85,6 +88,13 @@ class Trainer:
         self._predict_step_fn = None
         self._initial_epoch = None
         self._eval_epoch_iterator = None
+        # a model created in a strategy's scope trains under it (Keras's distribute_strategy)
+        self._distribute_strategy = distribute_lib.get_strategy() \
+            if distribute_lib.has_strategy() else None
+
+    @property
+    def distribute_strategy(self):
+        return distribution.strategy_of(self)
 
     # -- compile ---------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -208,7 +218,10 @@ class Trainer:
         """The metrics' results when they are what the step returned, else the step's logs
         (a custom step may return anything). Not yet Python floats: as in Keras, a result
         that is a metric's variable shows the value it has when the callbacks read it."""
-        metric_logs = self.get_metrics_result()
+        with distribution.aggregated_metric_reads(self):  # the job's metrics, not the worker's
+            metric_logs = self.get_metrics_result()
+            if distribution.is_distributed(self):  # read inside: the state is summed here
+                metric_logs = pythonify_logs(metric_logs)
         if isinstance(logs, dict) and set(logs) == set(metric_logs):
             return metric_logs
         return logs
@@ -224,7 +237,8 @@ class Trainer:
         for extra in self.losses:
             if not extra.dtype.is_floating:
                 extra = cast(extra, "float32")
-            terms.append(reduce_sum(extra) if extra.ndim else extra)
+            terms.append(scale_loss_for_distribution(reduce_sum(extra) if extra.ndim
+                                                     else extra))
         if not terms:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         total = terms[0]
@@ -251,7 +265,8 @@ class Trainer:
             y_pred = self(x, training=True)
             loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                       training=True)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_of(x))
         variables = self._trainable_cache if self._trainable_cache is not None \
             else self.trainable_weights
         if variables:
@@ -266,7 +281,8 @@ class Trainer:
         y_pred = self(x, training=False)
         loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                   training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        self._loss_tracker.update_state(unscale_loss_for_distribution(loss),
+                                        sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def predict_step(self, data):
@@ -295,7 +311,10 @@ class Trainer:
 
     def _compiled(self, step):
         """The step as fit/evaluate/predict run it: traced once per input signature with
-        tf.function (Keras's default), or plain Python with `run_eagerly=True`."""
+        tf.function (Keras's default), or plain Python with `run_eagerly=True`; under a
+        strategy, run as this worker's replica."""
+        step = distribution.distributed_step(step, self.distribute_strategy,
+                                             reduce_logs=step != self.predict_step)
         if self.run_eagerly:
             return step
         from tapeflow.function.tf_function import function
@@ -343,6 +362,7 @@ class Trainer:
         return logs
 
     # -- fit ---------------------------------------------------------------------------------------
+    @distribution.in_strategy_scope
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -358,7 +378,7 @@ class Trainer:
         iterator = data_adapter.EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
             shuffle=shuffle, class_weight=class_weight,
-            steps_per_execution=self.steps_per_execution)
+            steps_per_execution=self.steps_per_execution, strategy=self.distribute_strategy)
         iterator.reset()
         verbose = 1 if verbose == "auto" else verbose
         if not isinstance(callbacks, CallbackList):
@@ -392,7 +412,8 @@ class Trainer:
                             val_x, val_y, val_sw,
                             batch_size=validation_batch_size or batch_size,
                             steps_per_epoch=validation_steps,
-                            steps_per_execution=self.steps_per_execution)
+                            steps_per_execution=self.steps_per_execution,
+                            strategy=self.distribute_strategy)
                     val_logs = self.evaluate(val_x, val_y, sample_weight=val_sw,
                                              batch_size=validation_batch_size or batch_size,
                                              steps=validation_steps, callbacks=callbacks,
@@ -408,7 +429,8 @@ class Trainer:
         callbacks.on_train_end(logs=training_logs)
         return self.history
 
-    # -- evaluate / predict --------------------------------------------------------------------------
+    # -- evaluate / predict ------------------------------------------------------------------------
+    @distribution.in_strategy_scope
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the data: a scalar, a list (loss first), or a dict."""
@@ -422,7 +444,7 @@ class Trainer:
         else:
             iterator = data_adapter.EpochIterator(
                 x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
-                steps_per_execution=self.steps_per_execution)
+                steps_per_execution=self.steps_per_execution, strategy=self.distribute_strategy)
         iterator.reset()
         verbose = 1 if verbose == "auto" else verbose
         if not isinstance(callbacks, CallbackList):
@@ -466,11 +488,13 @@ class Trainer:
         results += [logs[k] for k in sorted(logs) if k not in names]
         return results[0] if len(results) == 1 else results
 
+    @distribution.in_strategy_scope
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for `x`, as NumPy arrays, computed batch by batch."""
         from tapeflow.keras.callbacks import CallbackList
         iterator = data_adapter.EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps,
-                                              steps_per_execution=self.steps_per_execution)
+                                              steps_per_execution=self.steps_per_execution,
+                                              strategy=self.distribute_strategy)
         iterator.reset()
         verbose = 1 if verbose == "auto" else verbose
         if not isinstance(callbacks, CallbackList):
@@ -483,7 +507,7 @@ class Trainer:
         for begin, end, batches in iterator:
             callbacks.on_predict_batch_begin(begin)
             for data in batches:
-                out = step_fn(data)
+                out = distribution.gather_outputs(step_fn(data), self.distribute_strategy)
                 flat = [np.asarray(o.numpy() if hasattr(o, "numpy") else o)
                         for o in nest.flatten(out)]
                 if outputs is None:
@@ -503,7 +527,7 @@ class Trainer:
         return nest.pack_sequence_as(structure, [np.concatenate(o) if o[0].ndim else
                                                  np.stack(o) for o in outputs])
 
-    # -- single batches --------------------------------------------------------------------------------
+    # -- single batches ----------------------------------------------------------------------------
     def _one_batch(self, x, y=None, sample_weight=None):
         n = _n(x)
         return next(data_adapter.ArrayBatches(x, y, sample_weight, batch_size=n).epoch())
