@@ -317,11 +317,11 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False,
     if shuffle and kind == "tf.data.Dataset":
         warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was "
                       "provided as a tf.data.Dataset. The Dataset is expected to already be "
-                      "shuffled (via `.shuffle(buffer_size)`).", stacklevel=4)
+                      "shuffled (via `.shuffle(buffer_size)`).", stacklevel=5)
     elif shuffle and generator:
         warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was "
                       "provided as a generator. The generator is expected to yield "
-                      "already-shuffled data.", stacklevel=4)
+                      "already-shuffled data.", stacklevel=5)
     return IterableBatches(x, class_weight, shuffle)
 
 
@@ -360,7 +360,7 @@ class EpochIterator:
         self.adapter.on_epoch_end()
 
     def _ran_out(self):
-        warnings.warn(_RAN_OUT, stacklevel=4)
+        warnings.warn(_RAN_OUT, stacklevel=5)
 
     def __iter__(self):
         self.adapter.on_epoch_begin()
