@@ -371,7 +371,24 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return _convert_value(value, None if dtype is None else dtypes.as_dtype(dtype))
 
 
+# Set by ops/joining.py: a (nested) list holding tensors converts through TF's Pack op, so
+# tapes and traces see it (`tf.reduce_sum([loss_a, loss_b])`); NumPy would drop them.
+pack_list = None
+
+
+def _holds_tensor(value):
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            if _holds_tensor(v):
+                return True
+        elif isinstance(v, Tensor) or any(isinstance(v, b) for b, _ in _conversion_functions):
+            return True
+    return False
+
+
 def _convert_value(value, dtype):
+    if isinstance(value, (list, tuple)) and pack_list is not None and _holds_tensor(value):
+        return pack_list(value, dtype)
     if dtype is not None:
         _check_python_value_fits(value, dtype)
     if isinstance(value, (TensorShape,)):

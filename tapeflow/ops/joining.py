@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from tapeflow._core import dtypes
+from tapeflow._core import tensor as tensor_module
 from tapeflow._core.shape import is_symbolic_size
 from tapeflow._core.tensor import convert_to_tensor, wrap_strings
 from tapeflow.ops._op import define, error, execute, is_tensor_like, kernel_error, tf_type_name
@@ -141,6 +142,17 @@ def stack(values, axis=0, name="stack"):
     if xs[0]._dtype is _STRING:
         return wrap_strings(np.stack([x._t for x in xs], axis))
     return stack_raw(xs, axis)
+
+
+def _pack_list(value, dtype):
+    """`convert_to_tensor` of a (nested) list holding tensors: TF packs it (autopacking)."""
+    nested = tensor_module._holds_tensor
+    items = [_pack_list(v, dtype) if isinstance(v, (list, tuple)) and nested(v)
+             else (v if dtype is None else convert_to_tensor(v, dtype=dtype)) for v in value]
+    return stack(items)
+
+
+tensor_module.pack_list = _pack_list
 
 
 def _new_axis(axis, rank):

@@ -201,3 +201,51 @@ def test_add_weight_accepts_the_keras2_name_first_form():
     layer = Old()
     assert layer(np.ones((1, 3), "float32")).shape == (1, 2)
     assert layer.kernel.name == "kernel"
+
+
+def _path_models(k):
+    class Block(k.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = k.layers.Dense(2, name="inner")
+
+        def call(self, x):
+            return self.inner(x)
+
+    class Sub(k.Model):
+        def __init__(self):
+            super().__init__(name="sub")
+            self.a = k.layers.Dense(3, name="a")
+            self.block = Block(name="blk")
+
+        def call(self, x):
+            return self.block(self.a(x))
+
+    class BuildsChild(k.layers.Layer):
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1], 1), name="w")
+            self.child = k.layers.Dense(1, name="child")
+            self.child.build(shape)
+
+        def call(self, x):
+            return x @ self.w + self.child(x)
+
+    inp = k.Input((4,))
+    functional = k.Model(inp, Block(name="blk2")(k.layers.Dense(3, name="a2")(inp)))
+    return {"subclassed": (Sub(), True), "functional": (functional, False),
+            "sequential": (k.Sequential([k.layers.Dense(2, name="d1"), Block(name="blk3")],
+                                        name="seq"), True),
+            "sequential with Input": (k.Sequential([k.Input((4,)), k.layers.Dense(
+                2, name="d2")], name="seq2"), False),
+            "build builds a child": (BuildsChild(name="parent"), True)}
+
+
+@pytest.mark.parametrize("case", list(_path_models(keras)))
+def test_variable_paths_follow_keras_name_scopes(realtf, case):
+    paths = []
+    for k in (keras, realtf.keras):
+        model, needs_call = _path_models(k)[case]
+        if needs_call:
+            model(np.ones((1, 4), "float32"))
+        paths.append([v.path for v in model.weights])
+    assert paths[0] == paths[1]

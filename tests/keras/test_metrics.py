@@ -179,3 +179,31 @@ def test_custom_metric_subclass():
     assert float(m.result()) == 3.0 and m.name == "count"
     m.reset_state()
     assert float(m.result()) == 0.0
+
+
+def test_a_metric_holding_metrics_tracks_and_resets_their_state(realtf):
+    """A composite metric (an F1 made of Precision and Recall attributes) lists their
+    variables and `reset_state` zeroes them, as Keras's tracking does."""
+    results = []
+    for k in (keras, realtf.keras):
+        class F1(k.metrics.Metric):
+            def __init__(self, name="f1", **kwargs):
+                super().__init__(name=name, **kwargs)
+                self.precision = k.metrics.Precision()
+                self.recall = k.metrics.Recall()
+
+            def update_state(self, y_true, y_pred, sample_weight=None):
+                self.precision.update_state(y_true, y_pred, sample_weight)
+                self.recall.update_state(y_true, y_pred, sample_weight)
+
+            def result(self):
+                p, r = self.precision.result(), self.recall.result()
+                return 2 * p * r / (p + r + 1e-7)
+
+        m = F1()
+        m.update_state([1, 0, 1], [0.9, 0.2, 0.3])
+        before = float(m.result())
+        m.reset_state()
+        results.append(([v.name for v in m.variables], before, float(m.result())))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[0][1:], results[1][1:], rtol=1e-6)

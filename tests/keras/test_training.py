@@ -170,7 +170,7 @@ def test_overridden_train_step():
 
 def test_fit_before_compile_raises():
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(1)])
-    with pytest.raises(RuntimeError, match="compile"):
+    with pytest.raises(ValueError, match="You must call `compile\\(\\)` before using the model"):
         model.fit(X, X[:, :1], verbose=0)
 
 

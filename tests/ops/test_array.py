@@ -317,3 +317,27 @@ def test_unstack_gradient_fills_unused_outputs(realtf):
             y = parts[0] * parts[2]
         return tape.gradient(y, x)
     assert_same(run(tf), run(realtf))
+
+
+LISTS_OF_TENSORS = {
+    "reduce_sum of scalars": lambda tf, a, b: tf.reduce_sum([a * 2.0, b]),
+    "nested with numbers": lambda tf, a, b: tf.reduce_sum(tf.convert_to_tensor(
+        [[a, 1.0], [b, a * b]])),
+    "variables": lambda tf, a, b: tf.reduce_prod(tf.convert_to_tensor([a, b, a])),
+}
+
+
+@pytest.mark.parametrize("case", list(LISTS_OF_TENSORS))
+def test_lists_holding_tensors_pack_for_tapes_and_traces(realtf, case):
+    """A list of tensors converts as TF's Pack: a tape differentiates through it and a
+    tf.function traces it (a NumPy detour lost both)."""
+    fn = LISTS_OF_TENSORS[case]
+    results = []
+    for lib in (tf, realtf):
+        a, b = lib.Variable(1.5), lib.Variable(-0.5)
+        with lib.GradientTape() as tape:
+            value = fn(lib, a, b)
+        grads = tape.gradient(value, [a, b])
+        traced = lib.function(lambda: fn(lib, a, b))()
+        results.append([float(value), float(traced)] + [float(g) for g in grads])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)

@@ -141,8 +141,19 @@ class CallbackList:
             model.history = history
 
     def _call(self, hook, *args):
+        # as in Keras, callbacks get the logs as Python floats, and {} rather than None
+        from tapeflow.keras.engine.training import pythonify_logs
+        args = args[:-1] + (pythonify_logs(args[-1]),)
         for c in self.callbacks:
             getattr(c, hook)(*args)
+
+    def _batch_hook(self, hook, batch, logs):
+        hooks = self._batch_hooks[hook]
+        if hooks:  # callbacks see Python floats, as in Keras (none listening: no cost)
+            from tapeflow.keras.engine.training import pythonify_logs
+            logs = pythonify_logs(logs)
+            for fn in hooks:
+                fn(batch, logs)
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs)
@@ -169,28 +180,22 @@ class CallbackList:
         self._call("on_predict_end", logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        for hook in self._batch_hooks["on_train_batch_begin"]:
-            hook(batch, logs)
+        self._batch_hook("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        for hook in self._batch_hooks["on_train_batch_end"]:
-            hook(batch, logs)
+        self._batch_hook("on_train_batch_end", batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        for hook in self._batch_hooks["on_test_batch_begin"]:
-            hook(batch, logs)
+        self._batch_hook("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        for hook in self._batch_hooks["on_test_batch_end"]:
-            hook(batch, logs)
+        self._batch_hook("on_test_batch_end", batch, logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        for hook in self._batch_hooks["on_predict_batch_begin"]:
-            hook(batch, logs)
+        self._batch_hook("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        for hook in self._batch_hooks["on_predict_batch_end"]:
-            hook(batch, logs)
+        self._batch_hook("on_predict_batch_end", batch, logs)
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -27,6 +27,11 @@ def _workers(strategy):
     return strategy.extended._num_workers
 
 
+def is_distributed(model):
+    """Whether the model trains over several workers."""
+    return _workers(strategy_of(model)) > 1
+
+
 def in_strategy_scope(method):
     """Runs a Trainer method (fit, evaluate, predict) inside the model's strategy scope."""
     @functools.wraps(method)
@@ -46,10 +51,9 @@ def distribute(batches, strategy):
     if isinstance(batches, ArrayBatches):
         return _LocalArrayBatches(batches, strategy)
     if isinstance(batches.data, DatasetV2):
-        own_steps = batches.steps == batches.data._cardinality()
         batches.data = strategy.experimental_distribute_dataset(batches.data)
-        if own_steps and batches.data.cardinality < 0:
-            batches.steps = None  # FILE sharding: each worker's number of steps is its own
+        if batches.data.cardinality < 0:
+            batches.num_batches = None  # FILE sharding: each worker's number of steps is its own
         return batches
     return _LocalIterableBatches(batches, strategy)
 
@@ -66,8 +70,15 @@ class _LocalArrayBatches:
             batches.permutation = lambda n: np.random.RandomState(
                 strategy._shared_seed()).permutation(n)
 
-    def __len__(self):
-        return len(self._batches)
+    @property
+    def num_batches(self):
+        return self._batches.num_batches
+
+    def on_epoch_begin(self):
+        self._batches.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self._batches.on_epoch_end()
 
     def epoch(self):
         for batch in self._batches.epoch():

@@ -12,11 +12,13 @@ import warnings
 import numpy as np
 
 import tapeflow as tf
-from tapeflow._core import nest
+from tapeflow._core import dtypes, nest
+from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.keras.engine import naming
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 from tapeflow.keras.engine.layer import Layer, _ctx
 from tapeflow.keras.engine.model import Model
+from tapeflow.ops.elementwise import cast
 
 _PROBE_SIZES = ((1, 7), (2, 8))  # (batch dim, other unknown dims) for the two probing runs
 
@@ -170,6 +172,19 @@ def _topological_nodes(outputs):
     return order
 
 
+def conform_input(x, kt):
+    """An input value as the `Input` `kt` takes it: a tensor of the Input's dtype (Keras
+    converts and casts every input, so integer NumPy arrays feed a float32 model), with a
+    missing or extra trailing axis of size 1 mended (`_adjust_rank`)."""
+    dtype = kt.dtype
+    if not isinstance(x, Tensor):
+        x = convert_to_tensor(np.asarray(x), dtype=dtype) if isinstance(
+            x, (np.ndarray, list)) else convert_to_tensor(x)
+    if x.dtype.name != dtype and x.dtype is not dtypes.string and dtype != "string":
+        x = cast(x, dtype)
+    return _adjust_rank(x, kt.shape)
+
+
 def _adjust_rank(x, ref_shape):
     """Keras's `_adjust_input_rank`: a missing or extra trailing axis of size 1 is added or
     squeezed (so `fit` takes `xs` of shape (n,) for `Input(shape=(1,))`)."""
@@ -263,10 +278,7 @@ class Functional(Model):
     def call(self, inputs, training=None, mask=None):
         values = {}
         for kt, x in zip(self._inputs, self._flatten_inputs(inputs)):
-            if not isinstance(x, tf.Tensor):
-                x = tf.convert_to_tensor(np.asarray(x), dtype=kt.dtype) \
-                    if isinstance(x, (np.ndarray, list)) else tf.convert_to_tensor(x)
-            values[id(kt)] = _adjust_rank(x, kt.shape)
+            values[id(kt)] = conform_input(x, kt)
         for node in self._nodes:
             layer = node.layer
             if isinstance(layer, InputLayer):

@@ -7,6 +7,8 @@ included), propagates the `training` flag from the outermost call to every inner
 symbolic `KerasTensor`s (from `keras.Input`), it records a node of a functional graph instead of
 computing (see functional.py).
 """
+import contextlib
+import functools
 import inspect
 import warnings
 
@@ -65,6 +67,32 @@ class _CallContext:
 _ctx = _CallContext()
 
 
+@contextlib.contextmanager
+def variable_scope(layer):
+    """Variables made inside (by `layer` or the sub-layers it builds) get paths under the
+    layer's name, as inside Keras's name scope of the layer (`model/dense/kernel`)."""
+    scope = _ctx.build_scope
+    pushed = not (scope and scope[-1] == layer.name)
+    if pushed:
+        scope.append(layer.name)
+    try:
+        yield
+    finally:
+        if pushed:
+            scope.pop()
+
+
+def _scoped_build(build):
+    """`build` run in the layer's variable scope, however it is called (Keras wraps every
+    layer's build so: a layer building a sub-layer in its build names its variables)."""
+    @functools.wraps(build)
+    def scoped(self, *args, **kwargs):
+        with variable_scope(self):
+            return build(self, *args, **kwargs)
+    scoped._scoped = True
+    return scoped
+
+
 class _CallSpec:
     """What a layer class's `call` accepts (inspected once per class)."""
 
@@ -86,7 +114,7 @@ _UNTRACKED = frozenset({
     "stop_training", "_train_step_fn", "_test_step_fn", "_predict_step_fn", "_metrics_cache",
     "_loss_tracker", "_compile_loss", "_compile_metrics", "_layers_list", "loss",
     "_input_shape_arg", "compiled_loss", "compiled_metrics", "_callbacks", "_keras_history",
-    "_trainable_cache", "_flat_layers_cache", "_inputs_struct", "_outputs_struct",
+    "_trainable_cache", "_flat_layers_cache", "_inputs_struct", "_outputs_struct", "_called",
 })
 
 
@@ -128,6 +156,12 @@ class Layer:
     ...     def call(self, x):
     ...         return tf.matmul(x, self.w)
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_scoped", False):
+            cls.build = _scoped_build(build)
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -232,6 +266,13 @@ class Layer:
             ctx.training = training
         if mask is not None and spec.mask and kwargs.get("mask") is None:
             kwargs["mask"] = mask
+        # The first call builds the sub-layers it calls: their variables' paths start with
+        # this layer's name, as Keras's name scopes make them (`model/dense/kernel`)
+        first = "_called" not in self.__dict__
+        scope = ctx.build_scope
+        pushed = first and not (scope and scope[-1] == self.name)
+        if pushed:
+            scope.append(self.name)
         ctx.depth += 1
         try:
             outputs = self.call(inputs, *rest, **kwargs)
@@ -239,6 +280,10 @@ class Layer:
             ctx.depth -= 1
             if ctx.depth == 0:
                 ctx.training = None
+            if pushed:
+                scope.pop()
+            if first:
+                self.__dict__["_called"] = True
         if self.activity_regularizer is not None:
             for o in tf.nest.flatten(outputs):
                 batch = tf.cast(tf.shape(o)[0], o.dtype)
@@ -269,14 +314,10 @@ class Layer:
 
     def _build_on_call(self, inputs):
         shape = _shape_of(inputs)
-        scope = _ctx.build_scope
-        scope.append(self.name)
-        try:
+        with variable_scope(self):
             self._build_shapes_dict = {"input_shape": shape}
             if type(self).build is not Layer.build or not self.built:
                 self.build(shape)
-        finally:
-            scope.pop()
         self.built = True
 
     # -- weights ---------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ is built at once and records its functional graph (for `summary()` shapes); othe
 built on its first call. Calls run the layers one after the other.
 """
 from tapeflow.keras.engine import naming
-from tapeflow.keras.engine.functional import Functional, Input, InputLayer, _adjust_rank
+from tapeflow.keras.engine.functional import Functional, Input, InputLayer, conform_input
 from tapeflow.keras.engine.keras_tensor import KerasTensor
-from tapeflow.keras.engine.layer import Layer
+from tapeflow.keras.engine.layer import Layer, variable_scope
 from tapeflow.keras.engine.model import Model
 
 
@@ -86,8 +86,9 @@ class Sequential(Model):
             inputs = Input(batch_shape=batch_shape, dtype=self.dtype)
             self._layers_list.insert(0, inputs._keras_history[0])
         x = inputs
-        for layer in self._layers_list[1:]:
-            x = layer(x)
+        with variable_scope(self):  # Keras builds the layers in the model's name scope
+            for layer in self._layers_list[1:]:
+                x = layer(x)
         self._functional = Functional(inputs, x, name=self.name + "_graph")
         self._input_batch_shape = tuple(batch_shape)
         self.built = True
@@ -121,7 +122,7 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = inputs
         if self._functional is not None and hasattr(x, "shape"):
-            x = _adjust_rank(x, self._functional.inputs[0].shape)
+            x = conform_input(x, self._functional.inputs[0])
         for layer in self._layers_list:
             if type(layer) is InputLayer:
                 continue
@@ -151,9 +152,6 @@ class Sequential(Model):
     @property
     def output_shape(self):
         return self._functional.output.shape if self._functional is not None else None
-
-    def _output_names_for_compile(self):
-        return ["output"]
 
     def get_config(self):
         from tapeflow.keras.layers import serialize

@@ -4,7 +4,7 @@ value_dim, d_model)) and Attention (Luong dot-product or Bahdanau concat scores)
 import math
 
 import tapeflow as tf
-from tapeflow.keras.engine.layer import Layer, _ctx
+from tapeflow.keras.engine.layer import Layer, variable_scope
 from tapeflow.keras.engine.masking import get_keras_mask
 from tapeflow.keras.layers.wrappers import _build_child
 
@@ -159,15 +159,12 @@ class MultiHeadAttention(Layer):
         self._output_dense = _Projection("abcd,cde->abe", (self.num_heads, self.value_dim) +
                                          tuple(out_dim), tuple(out_dim) if self.use_bias
                                          else None, self._common, name="attention_output")
-        _ctx.build_scope.append(self.name)
-        try:
+        with variable_scope(self):
             _build_child(self._query_dense, tuple(query_shape))
             _build_child(self._key_dense, tuple(key_shape))
             _build_child(self._value_dense, tuple(value_shape))
             _build_child(self._output_dense, tuple(query_shape[:2]) +
                          (self.num_heads, self.value_dim))
-        finally:
-            _ctx.build_scope.pop()
         self._projections_built = True
         self.built = True
 

@@ -1,7 +1,7 @@
 """Layer wrappers: Bidirectional (an RNN run forwards and backwards, outputs merged) and
 TimeDistributed (one layer applied to every timestep, as one call on batch * time samples)."""
 import tapeflow as tf
-from tapeflow.keras.engine.layer import Layer, _ctx
+from tapeflow.keras.engine.layer import Layer, variable_scope
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -10,12 +10,9 @@ def _build_child(layer, shape):
     """Builds `layer` inside the wrapper's scope, so its weights get the wrapper's path."""
     if layer.built:
         return
-    _ctx.build_scope.append(layer.name)
-    try:
+    with variable_scope(layer):
         layer._build_shapes_dict = {"input_shape": shape}
         layer.build(shape)
-    finally:
-        _ctx.build_scope.pop()
     layer.built = True
 
 

@@ -60,10 +60,20 @@ class Metric:
 
     @property
     def variables(self):
+        """The state variables, the sub-metrics' included (metrics held as attributes, as
+        Keras tracks them), so `reset_state` zeroes a composite metric entirely."""
         variables = list(self._variables)
-        for metric in self._metrics:
+        for metric in self._sub_metrics():
             variables.extend(metric.variables)
         return variables
+
+    def _sub_metrics(self):
+        out = list(self._metrics)
+        for key, value in self.__dict__.items():
+            for v in (value if isinstance(value, (list, tuple)) else (value,)):
+                if isinstance(v, Metric) and v is not self and v not in out:
+                    out.append(v)
+        return out
 
     def reset_state(self):
         """Sets every state variable back to zero."""

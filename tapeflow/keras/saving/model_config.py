@@ -9,7 +9,7 @@ import collections
 from tapeflow._core import nest
 from tapeflow.keras.engine.functional import Functional, InputLayer, OperatorLayer
 from tapeflow.keras.engine.keras_tensor import KerasTensor
-from tapeflow.keras.engine.layer import _ctx
+from tapeflow.keras.engine.layer import variable_scope
 from tapeflow.keras.engine.sequential import Sequential
 
 
@@ -253,11 +253,8 @@ def build_from_config(layer, build_config):
     """Builds `layer` from its Keras `build_config` (`{"input_shape": ...}`)."""
     if "shapes_dict" in build_config:
         shapes = {k: _shape(v) for k, v in build_config["shapes_dict"].items()}
-        _ctx.build_scope.append(layer.name)
-        try:
+        with variable_scope(layer):
             layer.build(**shapes)
-        finally:
-            _ctx.build_scope.pop()
         layer.built = True
         return
     shape = _shape(build_config.get("input_shape"))
@@ -267,11 +264,8 @@ def build_from_config(layer, build_config):
     if isinstance(layer, Model):
         layer.build(shape)
         return
-    _ctx.build_scope.append(layer.name)
-    try:
+    with variable_scope(layer):
         layer.build(shape)
-    finally:
-        _ctx.build_scope.pop()
     layer._build_shapes_dict = {"input_shape": shape}
     layer.built = True
 

@@ -10,3 +10,10 @@ from tapeflow.keras.saving.serialization import (custom_object_scope,  # noqa: F
                                                  register_keras_serializable,
                                                  serialize_keras_object)
 from tapeflow.keras.utils.model_visualization import model_to_dot, plot_model  # noqa: F401,E402
+# -- engine (issue 18): Keras's own places for the data helpers fit uses ------------------------
+from tapeflow.data.directory import (image_dataset_from_directory,  # noqa: F401,E402
+                                     text_dataset_from_directory)
+from tapeflow.keras.engine.data_adapter import (pack_x_y_sample_weight,  # noqa: F401,E402
+                                                unpack_x_y_sample_weight)
+from tapeflow.keras.utils.py_dataset import PyDataset, Sequence  # noqa: F401,E402
+from tapeflow.keras.utils.sequence_utils import pad_sequences  # noqa: F401,E402
