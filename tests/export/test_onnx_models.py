@@ -212,11 +212,11 @@ def test_nested_models_and_multiple_outputs():
 
 
 def test_variables_are_initializers_named_by_their_path():
-    model = keras.Sequential([keras.Input(shape=(3,)), L.Dense(2, name="dense_a")])
+    model = keras.Sequential([keras.Input(shape=(3,)), L.Dense(2, name="dense_a")], name="seq")
     proto = export.to_onnx(model)
     names = {i.name for i in proto.graph.initializer}
-    assert {"dense_a_kernel", "dense_a_bias"} <= names
-    kernel = next(i for i in proto.graph.initializer if i.name == "dense_a_kernel")
+    assert {"seq_dense_a_kernel", "seq_dense_a_bias"} <= names  # paths: seq/dense_a/kernel
+    kernel = next(i for i in proto.graph.initializer if i.name == "seq_dense_a_kernel")
     from onnx import numpy_helper
     np.testing.assert_array_equal(numpy_helper.to_array(kernel), model.layers[0].kernel.numpy())
 
