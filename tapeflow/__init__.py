@@ -106,3 +106,6 @@ from tapeflow import summary  # noqa: E402,F401
 #    (tapeflow/ops/image*.py) ---------------------------------------------------------------------
 from tapeflow import image, io  # noqa: E402,F401
 from tapeflow.ops.image_color import saturate_cast  # noqa: E402,F401
+
+# -- AutoGraph: tf.autograph (tapeflow/function/autograph/) ------------------------------------
+from tapeflow import autograph  # noqa: E402,F401

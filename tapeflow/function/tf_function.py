@@ -21,7 +21,7 @@ from tapeflow._core.logs import debug, warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
-from tapeflow.function import polymorphic
+from tapeflow.function import autograph as autograph_lib, polymorphic
 from tapeflow.function.graph import Graph, Step, Untraceable
 from tapeflow.function.plan import compile_plan
 from tapeflow.ops._op import execute
@@ -230,8 +230,11 @@ class Function:
     """
 
     def __init__(self, python_function, input_signature=None, reduce_retracing=False,
-                 jit_compile=None, autograph=True, name=None):
+                 jit_compile=None, autograph=True, name=None,
+                 experimental_autograph_options=None):
         self._python_function = python_function
+        self._autograph = (autograph, experimental_autograph_options)
+        self._traced_function = None  # python_function as tracing runs it (AutoGraph)
         self.input_signature = None if input_signature is None else tuple(input_signature)
         self._reduce_retracing = reduce_retracing
         self._jit_compile = jit_compile
@@ -263,20 +266,27 @@ class Function:
         if bound is None:
             bound = Function(self._python_function.__get__(instance, owner),
                              self.input_signature, self._reduce_retracing, self._jit_compile,
-                             name=self._name)
+                             *self._autograph[:1], name=self._name,
+                             experimental_autograph_options=self._autograph[1])
             try:
                 self._bound[instance] = bound
             except TypeError:
                 pass
         return bound
 
+    def _traced(self, *args, **kwargs):
+        if self._traced_function is None:
+            self._traced_function = autograph_lib.for_tracing(self._python_function,
+                                                              *self._autograph)
+        return self._traced_function(*args, **kwargs)
+
     def experimental_get_tracing_count(self):
         return self._tracing_count
 
     def __call__(self, *args, **kwargs):
-        if _run_eagerly or self._eager_only or not dispatch.executing_eagerly():
-            # eager: debugging switch, untraceable function, nested call inside a trace
-            # (inlined)
+        if not dispatch.executing_eagerly():  # a nested call inside a trace: inlined
+            return self._traced(*args, **kwargs)
+        if _run_eagerly or self._eager_only:  # eager: debugging switch, untraceable function
             return self._python_function(*args, **kwargs)
         if self.input_signature is not None:
             args = self._check_signature(args, kwargs)
@@ -296,6 +306,9 @@ class Function:
             try:
                 concrete = self._trace(args, kwargs, key)
             except (Untraceable, NotImplementedError) as e:  # e.g. a data-dependent shape
+                if getattr(e, "ag_no_fallback", False) or \
+                        isinstance(e, autograph_lib.StagingNotImplemented):
+                    raise  # AutoGraph refuses the program itself, as TF does
                 warn("tf.function %s cannot be traced (%s); it will run eagerly.", self._name, e)
                 self._eager_only = str(e)
                 return self._python_function(*args, **kwargs)
@@ -465,7 +478,7 @@ class Function:
 
     def _run_traced(self, graph, sym_args, sym_kwargs):
         with dispatch.interpreting(graph):
-            outputs = self._python_function(*sym_args, **sym_kwargs)
+            outputs = self._traced(*sym_args, **sym_kwargs)
         if graph.created_variables:
             self._variables_created = True
         return outputs
@@ -544,5 +557,6 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
     reduce_retracing = reduce_retracing or bool(experimental_relax_shapes)
 
     def decorate(f):
-        return Function(f, input_signature, reduce_retracing, jit_compile, autograph)
+        return Function(f, input_signature, reduce_retracing, jit_compile, autograph,
+                        experimental_autograph_options=experimental_autograph_options)
     return decorate if func is None else decorate(func)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from tapeflow._core import dtypes, nest
+from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops._op import define, execute
 
@@ -131,4 +132,52 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=N
         return None
     execute(PRINT, _print_kernel, tuple(tensors),
             (tuple(template), tuple(dts), sep, end, stream, summarize))
+    return None
+
+
+# -- Assert ------------------------------------------------------------------------------------
+
+ASSERT = define("Assert", differentiable=False, stateful=True)
+ASSERT.meta_fn = lambda *args: ()  # the condition is checked when the graph runs
+
+
+def _assert_kernel(condition, *args):
+    *data, template, dts, summarize = args
+    if bool(condition):
+        return ()
+    values = iter(zip(data, dts))
+    shown = []
+    for item in template:
+        if item is _TENSOR:
+            t, d = next(values)
+            shown.append(format_value(Tensor(t, d).numpy(), d, summarize))
+        else:
+            shown.append(item)
+    raise InvalidArgumentError(None, None, f"assertion failed: [{'] ['.join(shown)}]")
+
+
+def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
+    """`tf.debugging.Assert`: raises InvalidArgumentError when `condition` is false, showing
+    `data` (strings and tensors); inside a tf.function, each time the function runs."""
+    cond = convert_to_tensor(condition)
+    if cond.dtype is not dtypes.bool:
+        raise TypeError(f"condition must be a bool tensor, got {cond.dtype.name}.")
+    tensors, template, dts = [], [], []
+    for x in data:
+        if isinstance(x, str):
+            template.append(x)
+        else:
+            t = convert_to_tensor(x)
+            tensors.append(t)
+            dts.append(t.dtype)
+            template.append(_TENSOR)
+    summarize = 3 if summarize is None else summarize
+    if not cond._is_symbolic():
+        if not bool(cond):
+            shown = [str(x) if not isinstance(x, str) else repr(x.encode()) for x in data]
+            raise InvalidArgumentError(
+                None, None, f"Expected '{cond}' to be true. Summarized data: "
+                            f"{', '.join(shown)}")
+        return None
+    execute(ASSERT, _assert_kernel, (cond, *tensors), (tuple(template), tuple(dts), summarize))
     return None
