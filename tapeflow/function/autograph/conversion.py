@@ -209,7 +209,7 @@ def _call_converted(converted, bound, args, kwargs):
     return converted(*args, **kwargs)
 
 
-_CALL_FRAMES.add(_call_converted.__code__)
+_CALL_FRAMES.update((_call_converted.__code__, converted_call.__code__))
 
 
 def _hashable(f):

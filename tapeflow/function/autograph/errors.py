@@ -50,7 +50,8 @@ def _internal(filename):
 
 
 def _frames(tb):
-    """(file, line, function, converted) for the frames TF shows, outermost first."""
+    """(file, line, function, mark) for the frames TF shows, outermost first: `*` for
+    converted code, `**` for a user function converted code called as it is."""
     frames = []
     while tb is not None:
         frames.append((tb.tb_frame.f_code, tb.tb_lineno))
@@ -58,24 +59,26 @@ def _frames(tb):
     out, new_call, seen = [], True, False
     for code, line in reversed(frames):  # innermost first
         if code in conversion._CALL_FRAMES:
+            if out and not seen and out[-1][3] == "":
+                out[-1] = out[-1][:3] + ("**",)
             new_call = True
             continue
         owner = conversion.converted_name(code)
         if owner is not None:
             if new_call:
-                out.append((code.co_filename, line, owner, True))
+                out.append((code.co_filename, line, owner, "*"))
                 new_call, seen = False, True
             continue
         if not seen and not _internal(code.co_filename):
-            out.append((code.co_filename, line, code.co_name, False))
+            out.append((code.co_filename, line, code.co_name, ""))
     return list(reversed(out))
 
 
 def message(e, frames):
     import linecache
     lines = ["in user code:", ""]
-    for filename, line, fn, converted in frames:
-        lines.append(f'    File "{filename}", line {line}, in {fn}' + ("  *" if converted else ""))
+    for filename, line, fn, mark in frames:
+        lines.append(f'    File "{filename}", line {line}, in {fn}' + (f"  {mark}" if mark else ""))
         code = linecache.getline(filename, line).strip()
         lines.append("        " + (code or "<source unavailable>"))
     lines.append("")
@@ -89,7 +92,7 @@ def rewrite(e):
     if isinstance(e, Untraceable) or getattr(e, "ag_error_metadata", None) is not None:
         return e
     frames = _frames(e.__traceback__)
-    if not any(f[3] for f in frames):
+    if not any(f[3] == "*" for f in frames):
         return e
     text = message(e, frames)
     cls = NotImplementedError if isinstance(e, StagingNotImplemented) else type(e)

@@ -17,6 +17,7 @@ import numpy as np
 import tapeflow as tf
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
+from tapeflow.function.autograph import converted_method
 from tapeflow.keras.engine import config, masking, naming
 from tapeflow.keras.engine.keras_tensor import KerasTensor
 
@@ -275,7 +276,8 @@ class Layer:
             scope.append(self.name)
         ctx.depth += 1
         try:
-            outputs = self.call(inputs, *rest, **kwargs)
+            # a user `call` is converted by AutoGraph when the caller is (in a tf.function)
+            outputs = converted_method(self.call)(inputs, *rest, **kwargs)
         finally:
             ctx.depth -= 1
             if ctx.depth == 0:
