@@ -261,3 +261,19 @@ def inline(parent, tr, recorders):
                 r.read_variable(node.inputs[0], node.outputs[0])
             else:
                 r.record_op(node.op, None, node.inputs, node.attrs, node.outputs)
+
+
+def opaque(graph, what):
+    """A tape outside the function re-runs it eagerly (which gives gradients of any order)
+    rather than replaying this step, whose gradient step is not differentiable itself."""
+    if graph.opaque_to_tapes is None:
+        graph.opaque_to_tapes = what
+
+
+def input_for(node, x, captures, offset):
+    """The step input a backward plan's loop-invariant capture `x` corresponds to (the node's
+    own input, so an eager replay of the step feeds the eager value)."""
+    for j, c in enumerate(captures):
+        if c is x:
+            return node.inputs[offset + j]
+    return x

@@ -9,12 +9,10 @@ overloaded), constructors, generators, functions with no source, `do_not_convert
 and the modules of tapeflow, NumPy, torch and the other libraries TF lists, no.
 """
 import ast
-import builtins
 import enum
 import functools
 import inspect
 import linecache
-import sys
 import threading
 import types
 
@@ -364,6 +362,3 @@ def unwrap_function(entity):
         raise ConversionError(f"converting {entity}: unsupported type {type(entity).__name__}")
     return fn, bound
 
-
-__all__ = ["Feature", "ConversionOptions", "converted_call", "convert", "status", "builtins",
-           "sys"]

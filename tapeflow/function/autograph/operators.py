@@ -13,7 +13,7 @@ from tapeflow._core import dtypes, nest
 from tapeflow._core.errors import OperatorNotAllowedInGraphError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
-from tapeflow.function import control_flow, loop_arrays, subgraphs
+from tapeflow.function import control_flow, loop_arrays, loops, subgraphs
 from tapeflow.function.autograph.ranges import SymbolicRange, range_bounds
 from tapeflow.function.graph import Untraceable
 from tapeflow.function.subgraphs import current_graph
@@ -414,7 +414,7 @@ def _tf_while_stmt(test, body, get_state, set_state, symbol_names, opts):
         new = tuple(get_state())
         verify_tf_loop_vars(entry, new, symbol_names, opts)
         return state.flatten(((True,) if once else ()) + new)
-    final = control_flow.while_flat(cond_fn, body_fn, state.flat,
+    final = loops.while_flat(cond_fn, body_fn, state.flat,
                                     maximum_iterations=opts.get("maximum_iterations"),
                                     trip_count=opts.get("trip_count"))
     final = tuple(state.unflatten(final))
@@ -558,6 +558,6 @@ def _tf_dataset_for_stmt(ds, extra_test, body, get_state, set_state, symbol_name
     def extra_fn(flat):
         set_state(tuple(state.unflatten(flat)))
         return _verify_condition(extra_test(), "for loop")
-    final = control_flow.dataset_flat(ds, body_fn, state.flat,
+    final = loops.dataset_flat(ds, body_fn, state.flat,
                                       extra_fn if extra_test is not None else None)
     set_state(tuple(state.unflatten(final)))

@@ -1,6 +1,6 @@
 """Python builtins as converted code calls them: on tensors, TF's overloads (`len` of a tensor is
-its first dimension, `int(t)` a cast to int32, `range(t)` a `tf.range`, `abs`/`min`/`max` the
-TF ops, `enumerate` of a dataset `Dataset.enumerate`); on anything else, the builtin itself."""
+its first dimension, `int(t)` a cast to int32, `range(t)` a `tf.range`, `abs` the
+TF op, `enumerate` of a dataset `Dataset.enumerate`); on anything else, the builtin itself."""
 import builtins
 
 from tapeflow._core import dtypes
@@ -65,41 +65,6 @@ def print_(*objects, **kwargs):
     return builtins.print(*objects, **kwargs)
 
 
-def _reduce(args, kwargs, name, reduce):
-    if kwargs:
-        raise ValueError(f"These keyword arguments are currently not supported: "
-                         f"{tuple(set(kwargs))}")
-    if len(args) == 1:
-        rank = args[0].shape.rank
-        if rank == 0:
-            return args[0]
-        if rank == 1:
-            return reduce(args[0], axis=0)
-        raise ValueError(f"{name}(arg) currently support only tensor with rank 1, but got a "
-                         f"tensor with rank {rank}")
-    for a in args:
-        rank = a.shape.rank if _is_tensor(a) else 0
-        if rank != 0:
-            raise ValueError(f"{name}(arg1, arg2, *args) currently support only scalar tensor, "
-                             f"but got a tensor with shape {rank}")
-    from tapeflow.ops.joining import stack
-    return reduce(stack(list(args)), axis=0)
-
-
-def min_(*args, **kwargs):
-    if any(_is_tensor(a) for a in args):
-        from tapeflow.ops.reduction import reduce_min
-        return _reduce(args, kwargs, "min", reduce_min)
-    return builtins.min(*args, **kwargs)
-
-
-def max_(*args, **kwargs):
-    if any(_is_tensor(a) for a in args):
-        from tapeflow.ops.reduction import reduce_max
-        return _reduce(args, kwargs, "max", reduce_max)
-    return builtins.max(*args, **kwargs)
-
-
 def range_(start_or_stop, stop=_UNSPECIFIED, step=_UNSPECIFIED):
     if any(_is_tensor(a) for a in (start_or_stop, stop, step)):
         from tapeflow.ops.math import maximum
@@ -127,6 +92,6 @@ def enumerate_(s, start=0):
 
 OVERLOADS = {
     builtins.abs: abs_, builtins.float: float_, builtins.int: int_, builtins.len: len_,
-    builtins.print: print_, builtins.min: min_, builtins.max: max_,
+    builtins.print: print_,
     builtins.range: range_, builtins.enumerate: enumerate_,
 }
