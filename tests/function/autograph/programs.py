@@ -625,7 +625,7 @@ case(c(3))(loop_structure_changes)
 
 
 @tf.function
-def none_before_loop(n):
+def none_before_loop(n):  # TF defines `v` by staging one iteration, as for undefined ones
     v = None
     for i in tf.range(n):
         v = i
@@ -676,3 +676,17 @@ def defined_only_in_loop(n):
 
 
 case(c(3))(defined_only_in_loop)
+
+
+def _inner_undefined(x):
+    if x > 0:
+        z = 1
+    return z
+
+
+@tf.function
+def error_in_called_function(x):
+    return _inner_undefined(x) * 2
+
+
+case(c(1))(error_in_called_function)

@@ -52,3 +52,22 @@ def test_same_result_as_tensorflow(programs, name):
             assert_same(x, y)
         else:  # TF's tf.function returns Python numbers as tensors (tf_function.py: not yet)
             assert np.asarray(x).tolist() == np.asarray(y).tolist()
+
+
+ERRORS = ["undefined_in_else", "missing_return_in_branch", "branch_dtypes_differ",
+          "loop_dtype_changes", "loop_shape_changes", "return_in_tensor_loop",
+          "tensor_break_in_python_loop",
+          "non_bool_condition", "error_in_called_function"]
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_error_names_the_user_lines_as_tensorflow_does(programs, name):
+    """The whole message: "in user code:", each converted frame's file, line, function and
+    source line, then the cause."""
+    texts = []
+    for cases in programs:
+        fn, make_args = cases[name]
+        with pytest.raises(Exception) as info:
+            fn(*[make() for make in make_args])
+        texts.append((type(info.value).__name__, str(info.value)))
+    assert texts[0] == texts[1]
