@@ -342,6 +342,40 @@ def optimizer_step(name="Adam"):
                              "Keras 3 (TF)": make(_tensorflow), "PyTorch": torch_setup},
                     number=50, quick_number=10, repeats=7, quick_repeats=3)
 
+def autograph_rnn(batch=64, steps=28, width=64):
+    """A hand-written RNN train step: AutoGraph turns `for t in tf.range(steps)` (a TensorArray
+    of states) into a graph loop, differentiated inside the tf.function."""
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal((steps, batch, width)).astype(np.float32)
+    w_np = (rng.standard_normal((width, width)) * 0.1).astype(np.float32)
+
+    def make(get, traced):
+        def setup():
+            tf = get()
+            x = tf.constant(x_np)
+            w = tf.Variable(w_np)
+
+            def train_step():
+                with tf.GradientTape() as tape:
+                    states = tf.TensorArray(tf.float32, size=steps)
+                    h = tf.zeros([batch, width])
+                    for t in tf.range(steps):
+                        h = tf.tanh(tf.matmul(x[t] + h, w))
+                        states = states.write(t, h)
+                    loss = tf.reduce_mean(states.stack() ** 2)
+                w.assign_sub(0.01 * tape.gradient(loss, w))
+                return loss
+            fn = tf.function(train_step) if traced else train_step
+            fn()
+            return fn
+        return setup
+    return Workload("autograph_rnn", f"RNN train step, `for t in tf.range({steps})` + TensorArray "
+                    f"in tf.function (AutoGraph), batch {batch}, width {width}", "step",
+                    {"tapeflow function": make(_tapeflow, True),
+                     "tapeflow eager": make(_tapeflow, False),
+                     "TF function": make(_tensorflow, True)},
+                    number=10, quick_number=2, repeats=5, quick_repeats=2)
+
 
 def data_pipeline(samples=20000):
     """fit from a tf.data pipeline with a Python-side map and prefetch vs from arrays."""
@@ -463,4 +497,4 @@ def all_workloads(quick, device="cpu"):
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
             mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
             cnn_step(), lstm_step(), optimizer_step(), *predict_workloads(),
-            summary_scalars()]
+            summary_scalars(), autograph_rnn()]

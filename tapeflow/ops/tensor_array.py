@@ -2,8 +2,10 @@
 
 Like TF's eager TensorArray it is a Python list of tensors: `write` stores a tensor and returns
 the array, `stack`/`gather`/`concat` are the stack/gather/concat ops over the stored tensors, so
-gradients flow through the tape with no gradient of its own. Inside a tf.function trace the
-loop that fills it is unrolled (tapeflow has no AutoGraph), which gives the same values.
+gradients flow through the tape with no gradient of its own. Inside a tf.function, a Python
+loop filling it is unrolled while tracing; a graph loop (AutoGraph's `for i in tf.range(n)`,
+`tf.while_loop`) carries it as a buffer tensor instead (tapeflow/function/loop_arrays.py), and
+`read` with an index known only when the function runs gathers from the stacked elements.
 """
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError, OutOfRangeError
@@ -94,6 +96,9 @@ class TensorArray:
         return self
 
     def read(self, index, name=None):
+        if isinstance(index, Tensor) and index._is_symbolic():  # a graph loop's counter
+            from tapeflow.ops.gather import gather
+            return gather(self.stack(), index)
         index = self._index(index)
         if not 0 <= index < len(self._values):
             raise OutOfRangeError(None, None, f"Tried to read from index {index} but array "
