@@ -21,7 +21,7 @@ from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function import loop_arrays, subgraphs
 from tapeflow.function.loops import while_flat
 from tapeflow.function.graph import Untraceable
-from tapeflow.function.loop_arrays import GraphTensorArray
+from tapeflow.function.loop_arrays import EmittingTensorArray, GraphTensorArray, NeedsBuffer
 from tapeflow.function.subgraphs import current_graph, differentiable, meta_like
 from tapeflow.ops._op import define, execute
 
@@ -89,6 +89,8 @@ class _Values:
             if v is None or isinstance(v, Tensor):
                 if v is not None:
                     self.tensors.append(v)
+            elif isinstance(v, EmittingTensorArray):  # written under this cond: a buffer
+                raise NeedsBuffer(*v._origin)
             elif isinstance(v, GraphTensorArray):
                 if v._buffer is None:
                     raise Untraceable("a TensorArray of unknown element shape under a tf.cond")

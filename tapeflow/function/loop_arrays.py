@@ -111,6 +111,40 @@ class GraphTensorArray(TensorArray):
         return f"<tapeflow TensorArray dtype={self._dtype.name} capacity={self._capacity}>"
 
 
+class NeedsBuffer(Exception):
+    """An emitting array turned out to be read (or written under a cond or an inner loop):
+    the loop that owns it (`layout`, value `key`) is traced again carrying it as a buffer."""
+
+    def __init__(self, layout, key):
+        super().__init__(f"TensorArray {key} of a loop needs a buffer")
+        self.layout, self.key = layout, key
+
+
+class EmittingTensorArray(GraphTensorArray):
+    """An array inside a loop body that the body only writes: each write is emitted to the
+    loop step (which assembles the array once, after the loop) instead of copying a buffer;
+    anything else asks for the buffer form."""
+
+    def __init__(self, dtype, capacity, element_shape, size, dynamic, origin, emit):
+        super().__init__(dtype, capacity, element_shape, None, size, dynamic)
+        self._origin, self._emit = origin, emit
+
+    def _refuse(self, *args, **kwargs):
+        raise NeedsBuffer(*self._origin)
+
+    read = gather = stack = concat = unstack = scatter = split = _refuse
+
+    def write(self, index, value, name=None):
+        value = self._check_value(value)
+        index = _int32(index)
+        if self._emit is None:  # written in a loop's condition
+            raise NeedsBuffer(*self._origin)
+        self._emit(index, value)
+        return EmittingTensorArray(self._dtype, self._capacity, self._element_shape,
+                                   maximum(self._size, index + 1), self._dynamic_size,
+                                   self._origin, self._emit)
+
+
 def is_array(value):
     return isinstance(value, TensorArray)
 
@@ -142,7 +176,13 @@ def entry_tensors(ta, capacity):
 def initial_buffer(ta, capacity, element_shape):
     """The buffer holding an eager array's elements (zeros where none was written)."""
     if isinstance(ta, GraphTensorArray):
-        return ta._buffer
+        if ta._buffer is not None:
+            return ta._buffer
+        if ta._on_first_write is not None:  # an enclosing loop's array: its placeholder
+            like = wrap(torch.empty(tuple(element_shape), dtype=ta._dtype.torch,
+                                    device="meta"), ta._dtype)
+            return ta._on_first_write(ta, like)
+        return zeros([capacity] + list(element_shape), ta._dtype)
     rows = [v if v is not None else zeros(element_shape, ta._dtype) for v in ta._values]
     rest = capacity - len(rows)
     if not rows:

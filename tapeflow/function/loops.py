@@ -3,9 +3,12 @@ a `tf.data.Dataset`, as one step holding the traced cond and body (subgraphs.py)
 Python loop when the function runs.
 
 The loop values are tensors and TensorArrays (`_Layout` turns them into the flat tensors the
-step carries, see loop_arrays.py). While a tape records, the step also returns the residuals
-of every iteration, and its WhileGrad step runs the body's backward plan over them in
-reverse, accumulating the gradients of the loop-invariant inputs and variables.
+step carries, see loop_arrays.py). An array the body only writes is not carried: each
+iteration emits its (index, value) writes and the step assembles the array once at the end
+(so a loop filling an array costs no copy per write); one the body also reads is carried as
+a buffer. While a tape records, the step also returns the residuals of every iteration, and
+its WhileGrad step runs the body's backward plan over them in reverse, accumulating the
+gradients of the loop-invariant inputs and variables.
 """
 import torch
 
@@ -14,7 +17,7 @@ from tapeflow._core.context import state
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function import loop_arrays, subgraphs
 from tapeflow.function.graph import Untraceable
-from tapeflow.function.loop_arrays import GraphTensorArray
+from tapeflow.function.loop_arrays import EmittingTensorArray, GraphTensorArray, NeedsBuffer
 from tapeflow.function.subgraphs import current_graph, differentiable, meta_like
 from tapeflow.ops._op import define, execute
 
@@ -37,28 +40,36 @@ def _as_tensor(x):
 class _Layout:
     """Loop values (tensors and TensorArrays) as the flat tensors a loop step carries.
 
-    Each value is one tensor, or an array's (size, buffer); an array whose element shape is
-    unknown on entry gets its buffer when the body first writes it: such buffers come after
-    all the others (the cond, traced first, never sees them)."""
+    Each value is one tensor; an array is its size, plus its buffer when it is carried as one
+    (`buffered`: the body reads it). A carried array whose element shape is unknown on entry
+    gets its buffer when the body first writes it: such buffers come after all the others
+    (the cond, traced first, never sees them). The writes of an emitting array are recorded
+    in `emits` while the body is traced."""
 
-    def __init__(self, init, trip_count):
+    def __init__(self, init, trip_count, buffered):
         self.kinds = []
         self.entry = []
-        for v in init:
+        for k, v in enumerate(init):
+            if isinstance(v, EmittingTensorArray):
+                raise NeedsBuffer(*v._origin)  # an outer loop's array, used in this one
             if loop_arrays.is_array(v):
                 cap = loop_arrays.capacity_of(v, trip_count)
+                emit = k not in buffered
                 size, buf = loop_arrays.entry_tensors(v, cap)
-                self.kinds.append((v, cap, buf is not None))
+                self.kinds.append((v, cap, not emit and buf is not None, emit))
                 self.entry.append(size)
-                if buf is not None:
+                if not emit and buf is not None:
                     self.entry.append(buf)
             else:
                 self.kinds.append(None)
                 self.entry.append(_as_tensor(v))
         self.late = {}     # value index -> placeholder of its buffer made in the body
+        self.emits = {}    # value index -> [(index, value)] written by the body
+        self.shapes = {}   # value index -> element shape of an emitting array
 
-    def values(self, flat, trace=None):
-        """The loop values over flat tensors (placeholders of a body, or step outputs)."""
+    def values(self, flat, trace=None, finals=None):
+        """The loop values over flat tensors: placeholders of a body (`trace`), or a step's
+        outputs (`finals`: the assembled buffers of the emitting arrays)."""
         it = iter(flat)
         late = dict(zip(self.late, flat[len(self.entry):]))
         out = []
@@ -66,8 +77,18 @@ class _Layout:
             if kind is None:
                 out.append(next(it))
                 continue
-            ta, cap, has_buffer = kind
+            ta, cap, has_buffer, emit = kind
             size = next(it)
+            if emit:
+                if finals is None:
+                    recorder = None if trace is None else \
+                        (lambda i, v, k=k, trace=trace: self._emit(trace, k, i, v))
+                    out.append(EmittingTensorArray(ta._dtype, cap, self._shape(k), size,
+                                                   ta._dynamic_size, (self, k), recorder))
+                else:
+                    out.append(GraphTensorArray(ta._dtype, cap, self._shape(k), finals.get(k),
+                                                size, ta._dynamic_size))
+                continue
             buf = next(it) if has_buffer else late.get(k)
             first = None
             if trace is not None and buf is None:
@@ -78,18 +99,29 @@ class _Layout:
                                         first))
         return out
 
+    def _shape(self, k):
+        return self.shapes.get(k, self.kinds[k][0]._element_shape)
+
+    def _emit(self, trace, k, index, value):
+        if current_graph() is not trace.graph:  # written under a cond or an inner loop
+            raise NeedsBuffer(self, k)
+        self.emits.setdefault(k, []).append((index, value))
+        self.shapes[k] = tuple(value._t.shape)
+
     def _late_buffer(self, trace, k, ta, cap, value):
         if k not in self.late:
             self.late[k] = trace.arg(ta._dtype, (cap,) + tuple(value._t.shape))
         return self.late[k]
 
     def flatten(self, values):
+        """The carried tensors of the next iteration, then each write (index, value)."""
         flat, late = [], {}
         for k, (kind, v) in enumerate(zip(self.kinds, values)):
             if kind is None:
                 flat.append(v)
                 continue
-            if not isinstance(v, GraphTensorArray):
+            if not isinstance(v, GraphTensorArray) or \
+                    (kind[3] and getattr(v, "_origin", None) != (self, k)):
                 raise TypeError(f"A TensorArray loop variable became {v!r} after one "
                                 "iteration.")
             flat.append(v._size)
@@ -97,15 +129,46 @@ class _Layout:
                 flat.append(v._buffer)
             elif k in self.late:
                 late[k] = v._buffer
-        return flat + [late[k] if late.get(k) is not None else self.late[k] for k in self.late]
+        flat += [late[k] if late.get(k) is not None else self.late[k] for k in self.late]
+        return flat + [t for k in sorted(self.emits) for pair in self.emits[k] for t in pair]
 
     def late_entry(self):
         """The entry buffers of the arrays the body gave a buffer."""
         out = []
         for k, ph in self.late.items():
-            ta, cap, _ = self.kinds[k]
+            ta, cap = self.kinds[k][:2]
             out.append(loop_arrays.initial_buffer(ta, cap, tuple(ph._t.shape)[1:]))
         return out
+
+    def emitting(self):
+        """The emitting arrays whose buffer the step assembles: [(value index, write
+        positions in the body's outputs after the carried ones)]."""
+        out, w = [], 0
+        written = {k: len(self.emits[k]) for k in sorted(self.emits)}
+        for k in sorted(written):
+            out.append((k, list(range(w, w + written[k]))))
+            w += written[k]
+        for k, kind in enumerate(self.kinds):  # known shape, never written: passed through
+            if kind is not None and kind[3] and k not in written and \
+                    _fully_defined(self._shape(k)):
+                out.append((k, []))
+        return out
+
+    def bases(self):
+        """The buffers the emitting arrays start from (their elements before the loop)."""
+        out = []
+        for k, _ in self.emitting():
+            ta, cap = self.kinds[k][:2]
+            out.append(loop_arrays.initial_buffer(ta, cap, list(self._shape(k))))
+        return out
+
+
+def _fully_defined(shape):
+    try:
+        dims = shape.as_list() if hasattr(shape, "as_list") else list(shape)
+    except ValueError:
+        return False
+    return all(d is not None for d in dims)
 
 
 def _scalar_bool(t):
@@ -119,8 +182,12 @@ def _scalar_bool(t):
 
 
 class _Loop:
-    """What a While (or ReduceDataset) step runs: the traced cond (or extra test) and body;
-    while a tape records, also each iteration's residuals, for its WhileGrad step."""
+    """What a While (or ReduceDataset) step runs: the traced cond (or extra test) and body,
+    the writes of the emitting arrays to assemble, and, while a tape records, each
+    iteration's residuals for its WhileGrad step.
+
+    Step inputs: carried entries, emitting arrays' start buffers, cond captures, body
+    captures, variable stand-ins. Outputs: carried finals, assembled buffers, handle."""
 
     def __init__(self, layout, cond_tr, body_tr, n_elements, limit):
         self.layout = layout
@@ -129,29 +196,42 @@ class _Loop:
         self.n = len(body_tr.args) - n_elements
         self.n_cond = len(cond_tr.args) if cond_tr is not None else 0
         self.limit = limit
+        self.emitting = layout.emitting()     # [(value index, write positions)]
+        self.n_writes = sum(len(p) for _, p in self.emitting)
+        self.n_out = self.n + 2 * self.n_writes
         self.cond_caps = list(cond_tr.captures) if cond_tr is not None else []
         self.body_caps = list(body_tr.captures)
         self.variables = body_tr.read_variables()
         self.assigned = dict(body_tr.assigned())
         if cond_tr is not None:
             self.assigned.update(cond_tr.assigned())
-        self.templates = body_tr.outputs
-        self.float_vars = [i for i, o in enumerate(body_tr.outputs) if differentiable(o)]
+        outs = body_tr.outputs
+        self.templates = outs[:self.n]
+        self.float_vars = [i for i in range(self.n) if differentiable(outs[i])]
+        self.float_writes = [w for w in range(self.n_writes)
+                             if differentiable(outs[self.n + 2 * w + 1])]
+        self.float_arrays = [j for j, (k, _) in enumerate(self.emitting)
+                             if layout.kinds[k][0]._dtype.is_floating]
         self.float_caps = [i for i, c in enumerate(self.body_caps) if differentiable(c)]
         self.accumulate = False
         self._vjp = None
+        self._final_meta = [torch.empty((layout.kinds[k][1],) + tuple(layout._shape(k)),
+                                        dtype=layout.kinds[k][0]._dtype.torch, device="meta")
+                            for k, _ in self.emitting]
 
     def meta_outputs(self):
-        return [meta_like(t)._t for t in self.templates] + [subgraphs.handle_template()._t]
+        return [meta_like(t)._t for t in self.templates] + self._final_meta + \
+            [subgraphs.handle_template()._t]
 
     def differentiable(self):
-        return bool(self.float_vars) and bool(self.float_vars or self.float_caps or
-                                              self.variables)
+        return bool(self.float_vars or self.float_writes)
 
     def vjp(self):
         if self._vjp is None:
             args = self.body.args[self.n_elements:]
-            targets = [self.body.outputs[i] for i in self.float_vars]
+            outs = self.body.outputs
+            targets = [outs[i] for i in self.float_vars] + \
+                [outs[self.n + 2 * w + 1] for w in self.float_writes]
             sources = [args[i] for i in self.float_vars] + \
                 [self.body_caps[i] for i in self.float_caps] + self.variables
             self._vjp = self.body.vjp(targets, sources)
@@ -166,67 +246,112 @@ class _Loop:
     def grad_meta(self):
         shapes = [tuple(self.templates[i]._t.shape) for i in self.float_vars] + \
             [tuple(self.body_caps[i]._t.shape) for i in self.float_caps] + \
-            [tuple(v.shape.as_list()) for v in self.variables]
-        dts = [self.templates[i]._dtype for i in self.float_vars] + \
-            [self.body_caps[i]._dtype for i in self.float_caps] + [v.dtype for v in self.variables]
-        return [torch.empty(s, dtype=d.torch, device="meta") for s, d in zip(shapes, dts)]
+            [tuple(v.shape.as_list()) for v in self.variables] + \
+            [tuple(self._final_meta[j].shape) for j in self.float_arrays]
+        dts = [self.templates[i]._dtype.torch for i in self.float_vars] + \
+            [self.body_caps[i]._dtype.torch for i in self.float_caps] + \
+            [v.dtype.torch for v in self.variables] + \
+            [self._final_meta[j].dtype for j in self.float_arrays]
+        return [torch.empty(s, dtype=d, device="meta") for s, d in zip(shapes, dts)]
 
-    def run_body(self, plan, element, values, caps, saved):
-        out = plan.run(*element, *values, *caps)
-        if saved is None:
-            return out
-        saved.append(out[self.n:])
-        return out[:self.n]
+    def run(self, values, bases, caps, next_element):
+        """Runs the body while `next_element(values)` gives an element (a list of torch
+        tensors, empty for a while loop) rather than None; returns the step's outputs."""
+        saved = [] if self.wants_residuals() else None
+        plan = self.body.residual_plan() if saved is not None else self.body.plan
+        n, n_out = self.n, self.n_out
+        writes = []
+        while True:
+            element = next_element(values)
+            if element is None:
+                break
+            out = plan.run(*element, *values, *caps)
+            values = out[:n]
+            if self.n_writes:
+                writes.append(out[n:n_out])
+            if saved is not None:
+                saved.append(out[n_out:])
+        finals = [self._assemble(base, positions, writes)
+                  for base, (_, positions) in zip(bases, self.emitting)]
+        return (*values, *finals, subgraphs.new_handle((saved, writes)))
+
+    @staticmethod
+    def _assemble(base, positions, writes):
+        if not positions or not writes:
+            return base
+        index = torch.stack([it[2 * w] for it in writes for w in positions]).long()
+        rows = torch.stack([it[2 * w + 1] for it in writes for w in positions])
+        out = base.clone()
+        out[index] = rows.to(out.dtype)
+        return out
+
+
+def _split_inputs(args, loop):
+    n, nb, nc = loop.n, len(loop.emitting), len(loop.cond_caps)
+    values, bases = args[:n], args[n:n + nb]
+    c_caps = args[n + nb:n + nb + nc]
+    b_caps = args[n + nb + nc:n + nb + nc + len(loop.body_caps)]
+    return values, bases, c_caps, b_caps
 
 
 def _while_kernel(*args):
     loop = args[-1]
-    n, nc = loop.n, len(loop.cond_caps)
-    values = args[:n]
-    c_caps, b_caps = args[n:n + nc], args[n + nc:n + nc + len(loop.body_caps)]
-    saved = [] if loop.wants_residuals() else None
-    plan = loop.body.residual_plan() if saved is not None else loop.body.plan
+    values, bases, c_caps, b_caps = _split_inputs(args, loop)
     test, nv, limit = loop.cond.plan.run, loop.n_cond, loop.limit
-    i = 0
-    while (limit is None or i < limit) and bool(test(*values[:nv], *c_caps)[0]):
-        values = loop.run_body(plan, (), values, b_caps, saved)
-        i += 1
-    return (*values, subgraphs.new_handle(saved))
+    count = [0]
+
+    def next_element(values):
+        if (limit is not None and count[0] >= limit) or \
+                not bool(test(*values[:nv], *c_caps)[0]):
+            return None
+        count[0] += 1
+        return ()
+    return loop.run(values, bases, b_caps, next_element)
 
 
 def _dataset_kernel(*args):
     loop = args[-1]
-    n, nc = loop.n, len(loop.cond_caps)
-    values = args[:n]
-    e_caps, b_caps = args[n:n + nc], args[n + nc:n + nc + len(loop.body_caps)]
-    saved = [] if loop.wants_residuals() else None
-    plan = loop.body.residual_plan() if saved is not None else loop.body.plan
+    values, bases, e_caps, b_caps = _split_inputs(args, loop)
     extra = loop.cond.plan.run if loop.cond is not None else None
-    for element in loop.dataset:
+    elements = iter(loop.dataset)
+
+    def next_element(values):
         if extra is not None and not bool(extra(*values[:loop.n_cond], *e_caps)[0]):
-            break
-        values = loop.run_body(plan, [t._t for t in nest.flatten(element)], values, b_caps,
-                               saved)
-    return (*values, subgraphs.new_handle(saved))
+            return None
+        element = next(elements, None)
+        return None if element is None else [t._t for t in nest.flatten(element)]
+    return loop.run(values, bases, b_caps, next_element)
 
 
 def _while_grad_kernel(*args):
     loop = args[-1]
     vjp = loop.vjp()
-    saved = args[0]._tapeflow_saved
+    saved, writes = args[0]._tapeflow_saved
     n_inv = len(vjp.invariants)
+    nf, na = len(loop.float_vars), len(loop.float_arrays)
     invariants = args[1:1 + n_inv]
-    seeds = list(args[1 + n_inv:-1])
-    nf = len(loop.float_vars)
+    seeds = list(args[1 + n_inv:1 + n_inv + nf])
+    array_grads = dict(zip(loop.float_arrays, args[1 + n_inv + nf:1 + n_inv + nf + na]))
+    array_of = {w: j for j, (_, positions) in enumerate(loop.emitting) for w in positions}
     acc = None
-    for residuals in reversed(saved):
-        out = vjp.run(seeds, residuals, invariants)
+    for t in range(len(saved) - 1, -1, -1):
+        row_seeds = [array_grads[array_of[w]][writes[t][2 * w].long()]
+                     for w in loop.float_writes]
+        out = vjp.run(seeds + row_seeds, saved[t], invariants)
         seeds = list(out[:nf])
         acc = list(out[nf:]) if acc is None else [a + b for a, b in zip(acc, out[nf:])]
     if acc is None:
         device = seeds[0].device if seeds else torch.device("cpu")
         acc = vjp.zeros(device)[nf:]
-    return (*seeds, *acc)
+    base_grads = []
+    for j in loop.float_arrays:  # what was overwritten does not reach the start buffer
+        g = array_grads[j]
+        positions = loop.emitting[j][1]
+        if positions and writes:
+            g = g.clone()
+            g[torch.stack([it[2 * w] for it in writes for w in positions]).long()] = 0
+        base_grads.append(g)
+    return (*seeds, *acc, *base_grads)
 
 
 def _loop_gradient(node, *grads):
@@ -236,8 +361,9 @@ def _loop_gradient(node, *grads):
     vjp = loop.vjp()
     if current_graph() is not None:
         loop.accumulate = True
-    seeds = [grads[i] for i in loop.float_vars]
-    offset = loop.n + len(loop.cond_caps)
+    n, nb = loop.n, len(loop.emitting)
+    seeds = [grads[i] for i in loop.float_vars] + [grads[n + j] for j in loop.float_arrays]
+    offset = n + nb + len(loop.cond_caps)
     invariants = [subgraphs.input_for(node, x, loop.body_caps, offset) for x in vjp.invariants]
     outs = execute(WHILE_GRAD, _while_grad_kernel, [node.outputs[-1], *invariants, *seeds],
                    (loop,))
@@ -251,7 +377,11 @@ def _loop_gradient(node, *grads):
         k += 1
     base = offset + len(loop.body_caps)
     for j in range(len(loop.variables)):
-        result[base + j] = outs[k + j]
+        result[base + j] = outs[k]
+        k += 1
+    for j in loop.float_arrays:
+        result[n + j] = outs[k]
+        k += 1
     return result
 
 
@@ -267,33 +397,54 @@ def _check_body_outputs(entry, out):
                              "after one iteration.")
 
 
+def _finish_step(graph, op, kernel, layout, loop, entry, what):
+    subgraphs.opaque(graph, what)
+    inputs = entry + layout.bases() + loop.cond_caps + loop.body_caps + \
+        subgraphs.standins(loop.variables)
+    outs = execute(op, kernel, inputs, (loop,))
+    subgraphs.forget_writes(graph, loop.assigned)
+    finals = {k: t for (k, _), t in zip(loop.emitting, outs[loop.n:-1])}
+    return layout.values(list(outs[:loop.n]), finals=finals)
+
+
 def while_flat(cond_fn, body_fn, init, maximum_iterations=None, trip_count=None):
     """The graph form of a loop over `init` (tensors and TensorArrays): `cond_fn(values)`
     gives a scalar bool tensor, `body_fn(values)` the next values. Returns the final values.
     `trip_count` (when known while tracing) sizes growing TensorArrays."""
     graph = current_graph()
-    layout = _Layout(init, trip_count)
     limit = None
     if maximum_iterations is not None:
         if _symbolic(maximum_iterations):
             raise Untraceable("a symbolic maximum_iterations")
         limit = int(maximum_iterations)
-    cond_tr, c_out = subgraphs.trace(lambda *ph: _scalar_bool(cond_fn(layout.values(list(ph)))),
-                                     layout.entry)
-    cond_tr.finish([c_out])
-    body_tr = subgraphs.Trace(graph)
-    ph = [body_tr.arg(t._dtype, t._t.shape) for t in layout.entry]
-    out = body_tr.run(lambda: layout.flatten(body_fn(layout.values(ph, body_tr))))
-    out = [_as_tensor(t) for t in out]
-    entry = layout.entry + layout.late_entry()
-    _check_body_outputs(entry, out)
-    body_tr.finish(out)
-    loop = _Loop(layout, cond_tr, body_tr, 0, limit)
-    subgraphs.opaque(graph, "tf.while_loop")
-    inputs = entry + loop.cond_caps + loop.body_caps + subgraphs.standins(loop.variables)
-    outs = execute(WHILE, _while_kernel, inputs, (loop,))
-    subgraphs.forget_writes(graph, loop.assigned)
-    return layout.values(list(outs[:-1]))
+
+    def build(buffered):
+        layout = _Layout(init, trip_count, buffered)
+        build.layout = layout
+        cond_tr, c_out = subgraphs.trace(
+            lambda *ph: _scalar_bool(cond_fn(layout.values(list(ph)))), layout.entry)
+        cond_tr.finish([c_out])
+        body_tr = subgraphs.Trace(graph)
+        ph = [body_tr.arg(t._dtype, t._t.shape) for t in layout.entry]
+        out = [_as_tensor(t) for t in body_tr.run(
+            lambda: layout.flatten(body_fn(layout.values(ph, body_tr))))]
+        entry = layout.entry + layout.late_entry()
+        _check_body_outputs(entry, out)
+        body_tr.finish(out)
+        loop = _Loop(layout, cond_tr, body_tr, 0, limit)
+        return _finish_step(graph, WHILE, _while_kernel, layout, loop, entry, "tf.while_loop")
+    return _retrying_build(build)
+
+
+def _retrying_build(build):
+    buffered = set()
+    while True:
+        try:
+            return build(buffered)
+        except NeedsBuffer as e:
+            if e.layout is not getattr(build, "layout", None) or e.key in buffered:
+                raise
+            buffered.add(e.key)
 
 
 def dataset_flat(dataset, body_fn, init, extra_fn=None):
@@ -309,26 +460,26 @@ def dataset_flat(dataset, body_fn, init, extra_fn=None):
     if extra_fn is None:
         n = dataset._cardinality() if hasattr(dataset, "_cardinality") else -2
         trip = n if n >= 0 else None
-    layout = _Layout(init, trip)
-    cond_tr = None
-    if extra_fn is not None:
-        cond_tr, e_out = subgraphs.trace(
-            lambda *ph: _scalar_bool(extra_fn(layout.values(list(ph)))), layout.entry)
-        cond_tr.finish([e_out])
-    body_tr = subgraphs.Trace(graph)
-    elements = [body_tr.arg(s.dtype, s.shape.as_list()) for s in specs]
-    ph = [body_tr.arg(t._dtype, t._t.shape) for t in layout.entry]
-    element = nest.pack_sequence_as(dataset.element_spec, elements)
-    out = body_tr.run(lambda: layout.flatten(body_fn(element, layout.values(ph, body_tr))))
-    out = [_as_tensor(t) for t in out]
-    # late buffers were appended after the element and state placeholders: keep that order
-    entry = layout.entry + layout.late_entry()
-    _check_body_outputs(entry, out)
-    body_tr.finish(out)
-    loop = _Loop(layout, cond_tr, body_tr, len(elements), None)
-    loop.dataset = dataset
-    subgraphs.opaque(graph, "a loop over a tf.data.Dataset")
-    inputs = entry + loop.cond_caps + loop.body_caps + subgraphs.standins(loop.variables)
-    outs = execute(DATASET_LOOP, _dataset_kernel, inputs, (loop,))
-    subgraphs.forget_writes(graph, loop.assigned)
-    return layout.values(list(outs[:-1]))
+
+    def build(buffered):
+        layout = _Layout(init, trip, buffered)
+        build.layout = layout
+        cond_tr = None
+        if extra_fn is not None:
+            cond_tr, e_out = subgraphs.trace(
+                lambda *ph: _scalar_bool(extra_fn(layout.values(list(ph)))), layout.entry)
+            cond_tr.finish([e_out])
+        body_tr = subgraphs.Trace(graph)
+        elements = [body_tr.arg(s.dtype, s.shape.as_list()) for s in specs]
+        ph = [body_tr.arg(t._dtype, t._t.shape) for t in layout.entry]
+        element = nest.pack_sequence_as(dataset.element_spec, elements)
+        out = [_as_tensor(t) for t in body_tr.run(
+            lambda: layout.flatten(body_fn(element, layout.values(ph, body_tr))))]
+        entry = layout.entry + layout.late_entry()
+        _check_body_outputs(entry, out)
+        body_tr.finish(out)
+        loop = _Loop(layout, cond_tr, body_tr, len(elements), None)
+        loop.dataset = dataset
+        return _finish_step(graph, DATASET_LOOP, _dataset_kernel, layout, loop, entry,
+                            "a loop over a tf.data.Dataset")
+    return _retrying_build(build)

@@ -402,6 +402,76 @@ def array_read_in_loop(x):
 case(c([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))(array_read_in_loop)
 
 
+@tf.function
+def array_read_while_filled(n):
+    ta = tf.TensorArray(tf.float32, size=5)
+    ta = ta.write(0, 1.0)
+    for i in tf.range(1, n):
+        ta = ta.write(i, ta.read(i - 1) * 2.0)
+    return ta.stack()
+
+
+case(c(5))(array_read_while_filled)
+
+
+@tf.function
+def array_written_under_a_cond(x):
+    ta = tf.TensorArray(tf.float32, size=4)
+    for i in tf.range(4):
+        if i % 2 == 0:
+            ta = ta.write(i, x * tf.cast(i, tf.float32))
+        else:
+            ta = ta.write(i, -x)
+    return ta.stack()
+
+
+case(c(3.0))(array_written_under_a_cond)
+
+
+@tf.function
+def array_filled_by_nested_loops(x):
+    ta = tf.TensorArray(tf.float32, size=6)
+    for i in tf.range(2):
+        for j in tf.range(3):
+            ta = ta.write(i * 3 + j, x + tf.cast(i * 10 + j, tf.float32))
+    return ta.stack()
+
+
+case(c(0.5))(array_filled_by_nested_loops)
+
+
+@tf.function
+def array_partly_written_before(x):
+    ta = tf.TensorArray(tf.float32, size=4)
+    ta = ta.write(0, x)
+    ta = ta.write(3, x * 9)
+    for i in tf.range(1, 3):
+        ta = ta.write(i, x * tf.cast(i, tf.float32))
+    return ta.stack()
+
+
+case(c([1.0, 2.0]))(array_partly_written_before)
+
+
+@tf.function
+def two_arrays_gradient(x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        a = tf.TensorArray(tf.float32, size=3)
+        b = tf.TensorArray(tf.float32, size=3)
+        h = x
+        for i in tf.range(3):
+            h = tf.sin(h) * 2.0
+            a = a.write(i, h)
+            b = b.write(2 - i, h * h)
+        y = tf.reduce_sum(a.stack() * tf.constant([[1.0], [2.0], [3.0]])) + \
+            tf.reduce_sum(b.stack())
+    return y, tape.gradient(y, x)
+
+
+case(c([0.3, -0.2]))(two_arrays_gradient)
+
+
 # -- expressions -------------------------------------------------------------------------------
 
 @tf.function
