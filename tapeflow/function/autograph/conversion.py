@@ -101,7 +101,8 @@ class _Runtime:
     def __init__(self, options):
         self.options = options
         for n in ("if_stmt", "while_stmt", "for_stmt", "if_exp", "and_", "or_", "not_", "eq",
-                  "not_eq", "ld", "ldu", "retval", "Undefined", "UndefinedReturnValue"):
+                  "not_eq", "ld", "ldu", "retval", "Undefined", "UndefinedReturnValue",
+                  "assert_stmt"):
             setattr(self, n, getattr(operators, n))
 
     def converted_call(self, f, args, kwargs):
@@ -272,6 +273,8 @@ def transform(node, options, self_name=None):
     for fn in [n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef,
                                                             ast.AsyncFunctionDef))]:
         lowering.lower_returns(fn, namer)
+    if options.uses(Feature.ASSERT_STATEMENTS):
+        transformer.Asserts().visit(node)
     transformer.extract_loop_options(node)
     analysis.annotate(node)
     undefined = set()

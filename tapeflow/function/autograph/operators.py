@@ -252,6 +252,15 @@ def not_(a):
     return not a
 
 
+def assert_stmt(test, message):
+    """`assert test, message()` (Feature.ASSERT_STATEMENTS): a tensor makes a
+    tf.debugging.Assert, checked each time the function runs."""
+    if isinstance(test, Tensor):
+        from tapeflow.ops.logging import Assert
+        return Assert(test, [message()])
+    assert test, message()
+
+
 def eq(a, b):
     """`a == b` (with Feature.EQUALITY_OPERATORS): tf.equal when either is a tensor."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):

@@ -7,7 +7,8 @@
 4. control flow: each `if`/`while`/`for` becomes closures over the variables it changes
    (`nonlocal`), `get_state`/`set_state` functions and one `ag__.if_stmt`/`while_stmt`/
    `for_stmt` call (operators.py) at the statement's line;
-5. expressions: `a if c else b`, `and`/`or`/`not` (and `==` with EQUALITY_OPERATORS).
+5. expressions: `a if c else b`, `and`/`or`/`not` (and `==` with EQUALITY_OPERATORS);
+and, with ASSERT_STATEMENTS, `assert` becomes `ag__.assert_stmt` (a tf.debugging.Assert).
 """
 import ast
 
@@ -255,6 +256,16 @@ def _store(v):
     node = expr(v)
     node.ctx = ast.Store()
     return node
+
+
+# -- asserts (Feature.ASSERT_STATEMENTS) --------------------------------------------------------
+
+class Asserts(ast.NodeTransformer):
+    """`assert test, msg` -> `ag__.assert_stmt(test, lambda: msg)`."""
+
+    def visit_Assert(self, node):
+        msg = node.msg if node.msg is not None else const("Assertion failed")
+        return at(ast.Expr(value=call("ag__.assert_stmt", [node.test, lambda_(msg)])), node)
 
 
 # -- 5. expressions ----------------------------------------------------------------------------

@@ -225,3 +225,14 @@ def test_conversion_is_cached():
         return x + 1
     options = conversion.ConversionOptions()
     assert conversion.convert(f, options).__code__ is conversion.convert(f, options).__code__
+
+
+def test_assert_statements_feature():
+    @tf.function(experimental_autograph_options=(
+        tf.autograph.experimental.Feature.ASSERT_STATEMENTS,))
+    def f(x):
+        assert x > 0, "x must be positive"
+        return x * 2
+    assert int(f(tf.constant(2))) == 4
+    with pytest.raises(tf.errors.InvalidArgumentError, match="x must be positive"):
+        f(tf.constant(-2))
