@@ -63,11 +63,16 @@ class Interpreter:
         """The value of `tensor` about to become a Python `what` (bool, int...), as a NumPy
         array; a symbolic tensor has none."""
         if tensor._is_symbolic():
-            raise OperatorNotAllowedInGraphError(
-                f"Using a symbolic `tf.Tensor` as a Python `{what}` is not allowed while a "
-                "tf.function is being traced: its value is only known when the function runs. "
-                "Use tf.cond or tf.while_loop for control flow that depends on tensor values, "
-                "or tf.config.run_functions_eagerly(True) to debug.")
+            raise OperatorNotAllowedInGraphError(  # TF's text
+                f"Using a symbolic `tf.Tensor` as a Python `{what}` is not allowed. You can "
+                "attempt the following resolutions to the problem: If you are running in Graph "
+                "mode, use Eager execution mode or decorate this function with @tf.function. If "
+                "you are using AutoGraph, you can try decorating this function with "
+                "@tf.function. If that does not work, then you may be using an unsupported "
+                "feature or your source code may not be visible to AutoGraph. See "
+                "https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/"
+                "autograph/g3doc/reference/limitations.md#access-to-source-code for more "
+                "information.")
         return tensor._numpy_array()
 
     def static_value(self, tensor):

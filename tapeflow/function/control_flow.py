@@ -15,8 +15,7 @@ variables (loop_arrays.py) use the same machinery.
 """
 import torch
 
-from tapeflow._core import dtypes, nest
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, dtypes, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function import loop_arrays, subgraphs
 from tapeflow.function.loops import while_flat
@@ -151,7 +150,7 @@ def cond_flat(pred, true_fn, false_fn, check=None):
     """The graph form of a conditional: true_fn/false_fn return flat lists of values; both
     are traced (once each); `check(t_flat, f_flat)` may raise before they are merged."""
     graph = current_graph()
-    recorders = state.recorders
+    recorders = dispatch.recorders()
     t_tr, t_flat = subgraphs.trace(lambda: _branch_outputs(true_fn()), [])
     f_tr, f_flat = subgraphs.trace(lambda: _branch_outputs(false_fn()), [])
     if len(t_flat) != len(f_flat):
@@ -221,7 +220,7 @@ class _Cond:
         return self._vjps
 
     def wants_residuals(self):
-        if self.accumulate or (state.recorders and self.differentiable()):
+        if self.accumulate or (dispatch.recording() and self.differentiable()):
             self.vjps()
             return True
         return False

@@ -12,8 +12,7 @@ gradients of the loop-invariant inputs and variables.
 """
 import torch
 
-from tapeflow._core import dtypes, nest
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, dtypes, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function import loop_arrays, subgraphs
 from tapeflow.function.graph import Untraceable
@@ -238,7 +237,7 @@ class _Loop:
         return self._vjp
 
     def wants_residuals(self):
-        if self.accumulate or (state.recorders and self.differentiable()):
+        if self.accumulate or (dispatch.recording() and self.differentiable()):
             self.vjp()
             return True
         return False

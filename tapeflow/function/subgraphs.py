@@ -9,42 +9,33 @@ captures: per-run residuals (the forward plan then also returns them) or loop-in
 tensors of the enclosing graph. control_flow.py builds `tf.cond` / `tf.while_loop` steps and
 their gradient steps from these pieces.
 
-Every read of the graph being traced goes through `current_graph()`, the one place that knows
-where the trace context lives.
+The graph being traced is read through graph.py's `current_graph()` (re-exported here for the
+control-flow modules), the one place that knows where the trace context lives.
 """
-import contextlib
-
 import torch
 
-from tapeflow._core import dtypes
-from tapeflow._core.context import state
+from tapeflow._core import dispatch, dtypes
 from tapeflow._core.tensor import Tensor, wrap
 from tapeflow.autodiff import backprop
 from tapeflow.autodiff.tape import READ_VARIABLE
-from tapeflow.function.graph import Graph, compile_plan
+from tapeflow.function import polymorphic
+from tapeflow.function.graph import Graph, current_graph  # noqa: F401 - re-exported
+from tapeflow.function.plan import compile_plan
 
 
-def current_graph():
-    """The graph being traced, or None when running eagerly."""
-    return state.graph
-
-
-@contextlib.contextmanager
 def tracing_into(graph, recorders):
-    """Makes `graph` the current graph and `recorders` the active recorders for a while."""
-    saved = state.graph, state.recorders
-    state.graph, state.recorders = graph, recorders
-    try:
-        yield
-    finally:
-        state.graph, state.recorders = saved
+    """Makes `graph` the interpreter, with `recorders` (innermost first) recording above it."""
+    layer = graph
+    for r in reversed(recorders):
+        layer = dispatch.Recorder(r, layer)
+    return dispatch.interpreting(layer)
 
 
 def differentiable(t):
     return isinstance(t, Tensor) and backprop.differentiable(t._dtype)
 
 
-class Recorder:
+class BodyTape:
     """Keeps every differentiable op run while a body is traced (a tape watching all)."""
 
     def __init__(self):
@@ -91,11 +82,13 @@ class Trace:
     the captured tensors (`captures`, tensors of enclosing graphs, in order)."""
 
     def __init__(self, parent):
+        if parent.symbols is not None:  # sub-plans are traced for one set of sizes
+            raise polymorphic.NotPolymorphic("graph control flow")
         self.parent = parent
-        self.graph = Graph(parent=parent)
+        self.graph = Graph(outer=parent)
         self.graph.allow_variable_creation = False
         self.args = []          # placeholders, in argument order (some may be added late)
-        self.recorder = Recorder()
+        self.recorder = BodyTape()
         self.outputs = None
         self.plan = None
         self._vjp = None
@@ -168,7 +161,7 @@ class Vjp:
 
     def __init__(self, trace, targets, sources):
         body = trace.graph
-        g = Graph(parent=body)
+        g = Graph(outer=body)
         g.allow_variable_creation = False
         self.targets, self.sources = targets, sources
         with tracing_into(g, []):
