@@ -82,8 +82,6 @@ class Trace:
     the captured tensors (`captures`, tensors of enclosing graphs, in order)."""
 
     def __init__(self, parent):
-        if parent.symbols is not None:  # sub-plans are traced for one set of sizes
-            raise polymorphic.NotPolymorphic("graph control flow")
         self.parent = parent
         self.graph = Graph(outer=parent)
         self.graph.allow_variable_creation = False
@@ -94,7 +92,14 @@ class Trace:
         self._vjp = None
         self._residual_plan = None
 
+    def _one_size(self):
+        """Sub-plans and loop bodies are traced for one set of sizes: a trace for every size
+        of a `None` dimension cannot hold them (a branch taken in place can)."""
+        if self.graph.symbols is not None:
+            raise polymorphic.NotPolymorphic("graph control flow")
+
     def arg(self, dtype, shape):
+        self._one_size()
         t = wrap(torch.empty(tuple(shape), dtype=dtype.torch, device="meta"), dtype)
         self.graph._new_slot(t)
         self.args.append(t)
@@ -110,6 +115,7 @@ class Trace:
 
     def finish(self, outputs):
         """Fixes the flat tensor outputs and compiles the plan."""
+        self._one_size()
         g = self.graph
         self.outputs = list(outputs)
         g.inputs = [g.slot_of[id(a)] for a in self.args] + \

@@ -236,3 +236,25 @@ def test_assert_statements_feature():
     assert int(f(tf.constant(2))) == 4
     with pytest.raises(tf.errors.InvalidArgumentError, match="x must be positive"):
         f(tf.constant(-2))
+
+
+def test_a_pure_tensor_if_keeps_one_trace_for_every_size():
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):
+        if tf.reduce_sum(x) > 0:
+            x = x * 2.0
+        return x
+    assert f(tf.constant([1.0, -2.0, 3.0])).numpy().tolist() == [2.0, -4.0, 6.0]
+    assert f(tf.constant([-5.0])).numpy().tolist() == [-5.0]
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_a_loop_over_a_none_dimension_traces_each_size():
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):
+        s = tf.constant(0.0)
+        for v in x:
+            if v > 0:
+                s += v
+        return s
+    assert [float(f(tf.constant(v))) for v in ([1.0, -2.0, 3.0], [5.0])] == [4.0, 5.0]
