@@ -6,21 +6,20 @@ TF traces its `If`/`While` bodies, so Python side effects happen once per branch
 - a `cond` whose predicate is known while tracing takes the chosen branch in place;
 - one with a symbolic predicate and branches free of side effects takes both in place and
   selects with `tf.where` (so it is an ordinary differentiable op);
-- otherwise, and for every loop, it becomes one step holding the compiled sub-plans, which a
-  Python loop runs when the function runs. Those steps have gradients: while a tape records,
-  the step also returns the residuals of each run (the body intermediates the backward graph
-  needs) and its gradient step runs the backward plan over them in reverse.
-Loops over datasets (a step pulling the elements at run time) and TensorArrays as loop
-variables (loop_arrays.py) use the same machinery.
+- otherwise it becomes an If step holding the two compiled branches, which runs the taken
+  one. The step has a gradient: while a tape records, it also returns the residuals of the
+  branch it ran (the intermediates the backward graph needs), which its IfGrad step feeds to
+  that branch's backward plan.
+Loops (tf.while_loop here; AutoGraph's `for` over tensors and datasets) live in loops.py.
 """
 import torch
 
 from tapeflow._core import dispatch, dtypes, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function import loop_arrays, subgraphs
-from tapeflow.function.loops import while_flat
 from tapeflow.function.graph import Untraceable
 from tapeflow.function.loop_arrays import EmittingTensorArray, GraphTensorArray, NeedsBuffer
+from tapeflow.function.loops import while_flat
 from tapeflow.function.subgraphs import current_graph, differentiable, meta_like
 from tapeflow.ops._op import define, execute
 
@@ -272,6 +271,7 @@ def _(node, *grads):
     c = node.attrs[-1]
     if not c.differentiable():
         return [None] * len(node.inputs)
+    subgraphs.check_first_order()
     vjps = c.vjps()
     if current_graph() is not None:
         c.accumulate = True

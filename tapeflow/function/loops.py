@@ -357,6 +357,7 @@ def _loop_gradient(node, *grads):
     loop = node.attrs[-1]
     if not loop.differentiable():
         return [None] * len(node.inputs)
+    subgraphs.check_first_order()
     vjp = loop.vjp()
     if current_graph() is not None:
         loop.accumulate = True

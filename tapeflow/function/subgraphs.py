@@ -276,3 +276,12 @@ def input_for(node, x, captures, offset):
         if c is x:
             return node.inputs[offset + j]
     return x
+
+
+def check_first_order():
+    """The gradient step of a loop or cond is not differentiable itself: when a tape records
+    the gradient being taken inside a trace (a higher-order gradient), the function runs
+    eagerly instead, where every order works."""
+    if current_graph() is not None and dispatch.recording():
+        from tapeflow.function.graph import Untraceable
+        raise Untraceable("a higher-order gradient through graph control flow")

@@ -171,3 +171,20 @@ def test_fit_with_a_converted_call_and_train_step():
         weights.append(m.layers[0].w.numpy())
     np.testing.assert_allclose(weights[0], weights[1], rtol=1e-6)
     assert not np.allclose(weights[0], 1.0)
+
+
+def test_second_order_through_a_loop_inside_a_trace_runs_eagerly(caplog):
+    def f(x):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = x
+                for _ in tf.range(2):
+                    y = y * x
+            dy = inner.gradient(y, x)
+        return dy, outer.gradient(dy, x)
+    with caplog.at_level(logging.WARNING):
+        dy, d2y = tf.function(f)(tf.constant(1.5))
+    np.testing.assert_allclose([dy.numpy(), d2y.numpy()], [3 * 1.5 ** 2, 6 * 1.5], rtol=1e-6)
+    assert "higher-order gradient" in caplog.text
