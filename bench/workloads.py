@@ -342,6 +342,7 @@ def optimizer_step(name="Adam"):
                              "Keras 3 (TF)": make(_tensorflow), "PyTorch": torch_setup},
                     number=50, quick_number=10, repeats=7, quick_repeats=3)
 
+
 def autograph_rnn(batch=64, steps=28, width=64):
     """A hand-written RNN train step: AutoGraph turns `for t in tf.range(steps)` (a TensorArray
     of states) into a graph loop, differentiated inside the tf.function."""
