@@ -109,3 +109,7 @@ from tapeflow.ops.image_color import saturate_cast  # noqa: E402,F401
 
 # -- AutoGraph: tf.autograph (tapeflow/function/autograph/) ------------------------------------
 from tapeflow import autograph  # noqa: E402,F401
+
+# -- tf.sparse and tf.ragged: composite tensors (tapeflow/_core/sparse_tensor.py) ----------------
+from tapeflow import sparse  # noqa: E402,F401
+from tapeflow._core.sparse_tensor import SparseTensor, SparseTensorSpec  # noqa: F401,E402

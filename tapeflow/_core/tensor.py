@@ -446,5 +446,8 @@ def _reshape_constant(t, value, shape):
 
 
 def is_tensor(x):
-    return isinstance(x, Tensor) or any(isinstance(x, b) for b, _ in _conversion_functions)
+    """`tf.is_tensor`: a Tensor, something converted like one (a Variable), or a composite
+    tensor (SparseTensor, RaggedTensor: they carry `_tf_composite`)."""
+    return isinstance(x, Tensor) or any(isinstance(x, b) for b, _ in _conversion_functions) \
+        or getattr(type(x), "_tf_composite", False)
 
