@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 import torch
 
-from tapeflow._core import dtypes
+from tapeflow._core import dtypes, printing
 from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import OperatorNotAllowedInGraphError
 from tapeflow._core.shape import TensorShape, static_sizes
@@ -74,6 +74,8 @@ class Tensor:
 
     @property
     def name(self):
+        if self._is_symbolic() and not state.interpreter.eager:
+            return printing.symbolic_name(self)
         raise AttributeError("Tensor.name is undefined when eager execution is enabled.")
 
     def _is_symbolic(self):
@@ -100,33 +102,21 @@ class Tensor:
         return a[()] if a.ndim == 0 else a
 
     def _numpy_array(self):
-        a = self.numpy()
-        return a if isinstance(a, np.ndarray) else np.asarray(a)
+        return printing.value_array(self)
 
     def __array__(self, dtype=None, copy=None):
         a = self._numpy_array()
         return a if dtype is None else a.astype(dtype)
 
+    # How a tensor shows itself (str, repr, format, names in a trace): _core/printing.py.
     def __str__(self):
-        name = self._graph_name()
-        if name is not None:  # a named tensor of a trace prints as TF's graph tensors do
-            return f'Tensor("{name}", shape={self.shape}, dtype={self._dtype.name})'
-        return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self._dtype.name})"
+        return printing.tensor_str(self)
 
     def __repr__(self):
-        name = self._graph_name()
-        if name is not None:
-            return f"<tf.Tensor '{name}' shape={self.shape} dtype={self._dtype.name}>"
-        return (f"<tf.Tensor: shape={self.shape}, dtype={self._dtype.name}, "
-                f"numpy={_numpy_text(self, is_repr=True)}>")
-
-    def _graph_name(self):
-        return state.interpreter.tensor_name(self) if self._is_symbolic() else None
+        return printing.tensor_repr(self)
 
     def __format__(self, spec):
-        if spec and self.ndim == 0:
-            return format(self.numpy(), spec)
-        return format(str(self), spec)
+        return printing.tensor_format(self, spec)
 
     # -- Python protocols ---------------------------------------------------------------------
     def __bool__(self):
@@ -138,7 +128,7 @@ class Tensor:
             raise TypeError("Scalar tensor has no `len()`")
         if self._is_symbolic() and self.shape[0] is None:
             raise TypeError(f"len is not well defined for a symbolic Tensor "
-                            f"({self._graph_name() or 'Tensor'}). Please call `x.shape` rather "
+                            f"({printing.symbolic_name(self)}). Please call `x.shape` rather "
                             "than `len(x)` for shape information.")
         return self._t.shape[0]
 
@@ -212,21 +202,6 @@ class Reference:
 
     def __repr__(self):
         return f"<Reference wrapping {self._wrapped!r}>"
-
-
-def _numpy_text(tensor, is_repr=False):
-    if tensor._is_symbolic():
-        return "<symbolic>"
-    a = tensor.numpy()
-    if not is_repr:
-        text = str(a)
-    elif np.isscalar(a) and not isinstance(a, bytes):
-        text = repr(a.item())  # TF shows `numpy=3.0`, not `np.float32(3.0)`
-    else:
-        text = repr(a)
-    if "\n" in text:
-        text = "\n" + text
-    return text
 
 
 def wrap(t, dtype=None):

@@ -9,15 +9,16 @@ write and creation is a call to the current interpreter (dispatch.py).
 import enum
 import itertools
 
+import numpy as np
 import torch
 
 # (dispatch defines the interpreters every read and write goes to)
-from tapeflow._core import dispatch, distribute_context, dtypes  # noqa: F401
+from tapeflow._core import dispatch, distribute_context, dtypes, printing  # noqa: F401
 from tapeflow._core.context import current_device, state
 from tapeflow._core.errors import invalid_argument
 from tapeflow._core.shape import TensorShape, as_shape
-from tapeflow._core.tensor import (Reference, Tensor, _numpy_text, constant, convert_to_tensor,
-                                   device_name, register_tensor_conversion_function, wrap)
+from tapeflow._core.tensor import (Reference, Tensor, constant, convert_to_tensor, device_name,
+                                   register_tensor_conversion_function, wrap)
 
 _uid = itertools.count()
 
@@ -101,8 +102,9 @@ class Variable:
         return Tensor(self._t.clone() if self._dtype is not dtypes.string else self._t.copy(),
                       self._dtype).numpy()
 
-    def __array__(self, dtype=None, copy=None):
-        return Tensor(self._t, self._dtype).__array__(dtype)
+    def __array__(self, dtype=None, copy=None):  # (a string variable gives bytes, as TF's)
+        a = np.asarray(Tensor(self._t, self._dtype).numpy())
+        return a if dtype is None else a.astype(dtype)
 
     @property
     def dtype(self):
@@ -162,9 +164,10 @@ class Variable:
         raise TypeError(f"Variable is unhashable. Instead, use variable.ref() as the key. "
                         f"(Variable: {self!r})")
 
+    _format_class_name = "ResourceVariable"  # as TF's format error names the class
+
     def __repr__(self):
-        return (f"<tf.Variable '{self.name}' shape={self._shape} dtype={self._dtype.name}, "
-                f"numpy={_numpy_text(Tensor(self._t, self._dtype), is_repr=True)}>")
+        return printing.variable_repr(self, Tensor(self._t, self._dtype))
 
     __str__ = __repr__
 
@@ -187,7 +190,7 @@ class Variable:
         return iter(self.value())
 
     def __format__(self, spec):
-        return format(self.value(), spec)
+        return printing.variable_format(self, spec)
 
     def __copy__(self):
         return self
@@ -220,17 +223,22 @@ class Variable:
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Sets the variable to `value` (same dtype and a compatible shape)."""
         self._write(self._checked(value, "AssignVariableOp"), "assign")
-        return self if read_value else None
+        return self._after_write() if read_value else None
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         delta = self._checked(delta, "AssignAddVariableOp")
         self._write(_apply(torch.add, self, delta), "assign_add")
-        return self if read_value else None
+        return self._after_write() if read_value else None
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         delta = self._checked(delta, "AssignSubVariableOp")
         self._write(_apply(torch.sub, self, delta), "assign_sub")
-        return self if read_value else None
+        return self._after_write() if read_value else None
+
+    def _after_write(self):
+        """What an assign returns: TF's `_UnreadVariable`, the same variable shown under the
+        name 'UnreadVariable'."""
+        return UnreadVariable(self)
 
     # `v[key]` and `v[key].assign(...)` are attached by tapeflow/ops/indexing.py: a slice is the
     # StridedSlice op, and a sliced assignment the TensorStridedSliceUpdate op plus `assign`.
@@ -241,6 +249,35 @@ class Variable:
             raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Variable "
                              f"with dtype {self._dtype.name}: {self!r}")
         return v
+
+
+class UnreadVariable(Variable):
+    """What `assign`, `assign_add`, `assign_sub` and the scatter methods return, as TF's
+    eager `_UnreadVariable`: a view of the assigned variable (reads show its current value,
+    writes go to it, tapes and traces see the variable itself) that shows itself as
+    `<tf.Variable 'UnreadVariable' ...>`."""
+
+    _format_class_name = "_UnreadVariable"
+
+    def __init__(self, variable):  # noqa: D107 - a view: Variable.__init__ makes new state
+        self.__dict__["_variable"] = variable
+
+    def __getattr__(self, attr):  # the viewed variable's state: _dtype, _shape, _trainable...
+        return getattr(self.__dict__["_variable"], attr)
+
+    @property
+    def _t(self):
+        return self._variable._t
+
+    @property
+    def name(self):
+        return "UnreadVariable"
+
+    def value(self):
+        return self._variable.value()
+
+    def _write(self, new, kind):
+        self._variable._write(new, kind)
 
 
 def _apply(fn, var, delta):

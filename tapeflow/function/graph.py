@@ -14,7 +14,7 @@ from tapeflow._core import dispatch, dtypes
 from tapeflow._core.context import current_device
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, wrap
-from tapeflow.function import polymorphic
+from tapeflow.function import naming, polymorphic
 from tapeflow.ops._op import define
 
 
@@ -109,8 +109,10 @@ class Graph(dispatch.Interpreter):
         return t
 
     def tensor_name(self, t):
-        """TF's name for a tensor of this trace ("x:0" for argument x), or None if unknown."""
-        return self.names.get(id(t))
+        """TF's name for a tensor of this trace ("x:0" for argument x, "add:0" for an op's
+        output: naming.py), or None if unknown."""
+        name = self.names.get(id(t))
+        return name if name is not None else naming.op_output_name(self, t)
 
     def slot(self, x):
         i = self.slot_of.get(id(x))

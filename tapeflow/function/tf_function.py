@@ -490,6 +490,7 @@ class Function:
         out_slots, template_flat = [], []
         for leaf in flat:
             if isinstance(leaf, Variable):  # returned variables give their value
+                leaf = getattr(leaf, "_variable", leaf)  # an UnreadVariable: the one it views
                 current = graph.current.get(id(leaf))
                 leaf = current if current is not None else graph.read_variable(leaf)
             if isinstance(leaf, Tensor):

@@ -1,137 +1,123 @@
 """`tf.print`: prints tensors when it runs — every call of a tf.function, not only at trace
-time — formatted as TensorFlow's C++ runtime formats them (`[0 1 2 ... 7 8 9]`, floats with
-the shortest digits that round-trip, strings quoted inside tensors).
+time — as TensorFlow's print_v2 does: Python structures laid out by `pprint` (dict keys sorted,
+long structures wrapped), each tensor summarised by TF's C++ formatter (`[0 1 2 ... 7 8 9]`;
+string_format.py), a lone scalar string printed raw.
 """
+import collections
+import os
+import pprint
+import random
 import sys
-
-import numpy as np
 
 from tapeflow._core import dtypes, nest
 from tapeflow._core.errors import InvalidArgumentError
-from tapeflow._core.tensor import Tensor, convert_to_tensor
+from tapeflow._core.sparse_tensor import SparseTensor
+from tapeflow._core.tensor import Tensor, convert_to_tensor, is_tensor
 from tapeflow.ops._op import define, execute
+from tapeflow.ops.string_format import format_text, summarize as summarize_tensor
 
 PRINT = define("PrintV2", differentiable=False, stateful=True)
 PRINT.meta_fn = lambda *args: ()  # printing happens when the graph runs, not while tracing
 
 
-def _scalar_text(v, dtype):
-    if dtype is dtypes.string:
-        return '"' + (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) + '"'
-    if dtype is dtypes.bool:
-        return "1" if v else "0"
-    if dtype.is_floating:
-        f = float(v)
-        if dtype is dtypes.float64:
-            text = f"{f:.15g}"
-            return text if float(text) == f else f"{f:.17g}"
-        text = f"{f:.6g}"
-        return text if np.float32(text) == np.float32(f) else f"{f:.9g}"
-    if dtype.is_complex:
-        return f"({_scalar_text(v.real, dtypes.float64)},{_scalar_text(v.imag, dtypes.float64)})"
-    return str(int(v))
-
-
-def _array_text(a, dtype, summarize, indent=1):
-    if a.ndim == 0:
-        return _scalar_text(a[()], dtype)
-    n = a.shape[0]
-    if summarize >= 0 and n > 2 * summarize:
-        idx = list(range(summarize)) + [None] + list(range(n - summarize, n))
-    else:
-        idx = list(range(n))
-    if a.ndim == 1:
-        return "[" + " ".join("..." if i is None else _scalar_text(a[i], dtype) for i in idx) + "]"
-    sep = "\n" * (a.ndim - 1) + " " * indent
-    parts = ["..." if i is None else _array_text(a[i], dtype, summarize, indent + 1) for i in idx]
-    if n == 0:
-        return "[\n" + " " * indent + "...]"
-    return "[" + sep.join(parts) + "]"
-
-
-def format_value(value, dtype, summarize=3):
-    return _array_text(np.asarray(value), dtype, summarize)
-
-
 def _print_kernel(*args):
-    *tensors, template, dts, sep, end, stream, summarize = args
-    values = iter(zip(tensors, dts))
-
-    def render(item):
-        if item is _TENSOR:
-            t, d = next(values)
-            return format_value(t if isinstance(t, np.ndarray) else
-                                Tensor(t, d).numpy(), d, summarize)
-        return item
-
-    pieces = []
-    for top in template:
-        if isinstance(top, _Nested):
-            pieces.append(top.render(render))
-        else:
-            pieces.append(render(top))
-    stream = _STREAMS.get(stream, stream)
-    print(sep.join(pieces), end=end, file=stream() if callable(stream) else stream)
+    *tensors, template, placeholder, dtype_names, summarize, end, stream = args
+    text = format_text(template, placeholder, tensors, dtype_names, summarize)
+    _write(text.decode("utf-8", "replace") + end, stream)
     return ()
 
 
-class _Marker:
-    def __repr__(self):
-        return "<tensor>"
+def _write(text, stream):
+    if stream == "stderr":
+        stream = sys.stderr
+    elif stream == "stdout":
+        stream = sys.stdout
+    elif isinstance(stream, str):  # "file://path": appended to, as TF's kernel does
+        with open(stream[len("file://"):], "a", encoding="utf-8") as f:
+            f.write(text)
+        return
+    stream.write(text)
+    if hasattr(stream, "flush"):
+        stream.flush()
 
 
-_TENSOR = _Marker()
-_STREAMS = {"stderr": lambda: sys.stderr, "stdout": lambda: sys.stdout}
+def _placeholder_for(text):
+    """A placeholder string that does not occur in `text` (TF's choice: same seed, same
+    digits)."""
+    placeholder, rng = "{}", random.Random(5)
+    while placeholder in text:
+        placeholder += str(rng.randint(0, 9))
+    return placeholder
 
 
-class _Nested:
-    """A Python structure holding tensors, printed as Python prints it."""
-
-    def __init__(self, structure):
-        self.structure = structure
-
-    def render(self, render_leaf):
-        class _Text(str):
-            def __repr__(self):
-                return str(self)
-        flat = [_Text(render_leaf(x)) if x is _TENSOR else x
-                for x in nest.flatten(self.structure)]
-        return str(nest.pack_sequence_as(self.structure, flat))
+def _sorted_ordered_dict(x):
+    return collections.OrderedDict(sorted(x.items())) if isinstance(x, collections.OrderedDict) \
+        else x
 
 
-def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end="\n", name=None):
-    """`tf.print`: print tensors and Python values, at run time (to stderr by default)."""
-    tensors, template, dts = [], [], []
-
-    def leaf(x):
-        if isinstance(x, Tensor) or hasattr(x, "_as_tensor_for_ops"):
-            t = convert_to_tensor(x)
-            tensors.append(t)
-            dts.append(t.dtype)
-            return _TENSOR
-        return x
-
-    for x in inputs:
-        if nest.is_nested(x):
-            template.append(_Nested(nest.map_structure(leaf, x)))
-        elif isinstance(x, str):
-            template.append(x)
+def _template(inputs, sep, tensors):
+    """TF's print_v2 template: each input pformat-ed with its tensors as placeholders (a
+    SparseTensor as `SparseTensor(indices={}, values={}, shape={})`), appending the tensors."""
+    free = [nest.map_structure(lambda x: "" if is_tensor(x) else x, _sorted_ordered_dict(i))
+            for i in inputs]
+    placeholder = _placeholder_for(" ".join(pprint.pformat(x) for x in free))
+    templates = []
+    for input_ in inputs:
+        marks = []
+        for x in nest.flatten(input_):
+            if isinstance(x, SparseTensor):
+                tensors.extend([x.indices, x.values, x.dense_shape])
+                marks.append(f"SparseTensor(indices={placeholder}, values={placeholder}, "
+                             f"shape={placeholder})")
+            elif is_tensor(x):
+                tensors.append(convert_to_tensor(x))
+                marks.append(placeholder)
+            else:
+                marks.append(x)
+        if isinstance(input_, str):
+            templates.append(input_)
         else:
-            marked = leaf(x)
-            template.append(marked if marked is _TENSOR else str(x))
+            templates.append(pprint.pformat(nest.pack_sequence_as(input_, marks)))
+    template = sep.join(templates).replace("'" + placeholder + "'", placeholder)
+    return template, placeholder
+
+
+def _is_dense(x):
+    return isinstance(x, Tensor) or hasattr(x, "_as_tensor_for_ops")
+
+
+def _stream_name(output_stream):
     if output_stream is None or output_stream is sys.stderr:
-        stream = "stderr"
-    elif output_stream is sys.stdout:
-        stream = "stdout"
-    else:
-        stream = output_stream
-    strings = [t for t in tensors if t.dtype is dtypes.string]
-    if strings:  # string data lives on the host: print now (tracing cannot record it)
-        _print_kernel(*[t._t for t in tensors], tuple(template), tuple(dts), sep, end, stream,
-                      summarize)
+        return "stderr"
+    if output_stream is sys.stdout:
+        return "stdout"
+    if isinstance(output_stream, str) and output_stream.startswith("file://"):
+        return output_stream
+    if hasattr(output_stream, "write"):  # any text stream (TF takes only the two above)
+        return output_stream
+    raise ValueError(f"Unsupported output stream, logging level, or file.{output_stream}. "
+                     "Supported streams are sys.stdout, sys.stderr, tf.logging.info, "
+                     "tf.logging.warning, tf.logging.error. File needs to be in the form of "
+                     "'file://<filepath>'.")
+
+
+def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end=os.linesep, name=None):
+    """`tf.print`: print tensors and Python values, at run time (to stderr by default)."""
+    stream = _stream_name(output_stream)
+    tensors = []
+    if len(inputs) == 1 and _is_dense(inputs[0]):
+        t = convert_to_tensor(inputs[0])
+        if t.dtype is dtypes.string and t.shape.rank == 0:  # a lone scalar string: raw
+            _write(t.numpy().decode("utf-8", "replace") + end, stream)
+            return None
+    template, placeholder = _template(inputs, sep, tensors)
+    attrs = (template, placeholder, tuple(t.dtype.name for t in tensors), summarize, end,
+             stream)
+    if any(t.dtype is dtypes.string for t in tensors):
+        # string data lives on the host and a trace cannot record it: print now
+        _print_kernel(*[t._t for t in tensors], *attrs)
         return None
-    execute(PRINT, _print_kernel, tuple(tensors),
-            (tuple(template), tuple(dts), sep, end, stream, summarize))
+    execute(PRINT, _print_kernel, tuple(tensors), attrs)
     return None
 
 
@@ -146,13 +132,8 @@ def _assert_kernel(condition, *args):
     if bool(condition):
         return ()
     values = iter(zip(data, dts))
-    shown = []
-    for item in template:
-        if item is _TENSOR:
-            t, d = next(values)
-            shown.append(format_value(Tensor(t, d).numpy(), d, summarize))
-        else:
-            shown.append(item)
+    shown = [summarize_tensor(Tensor(*next(values)), summarize) if item is None else item
+             for item in template]
     raise InvalidArgumentError(None, None, f"assertion failed: [{'] ['.join(shown)}]")
 
 
@@ -170,7 +151,7 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
             t = convert_to_tensor(x)
             tensors.append(t)
             dts.append(t.dtype)
-            template.append(_TENSOR)
+            template.append(None)  # a tensor's place in the message
     summarize = 3 if summarize is None else summarize
     if not cond._is_symbolic():
         if not bool(cond):

@@ -13,14 +13,30 @@ _STRING = dtypes.string
 FORMAT = define("StringFormat", differentiable=False)
 
 
+_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
+            ord("'"): "\\'", ord("\\"): "\\\\"}
+
+
+def _c_escape(b):
+    """absl's Utf8SafeCEscape, as TF quotes string elements: C escapes for quotes, backslash
+    and control bytes (octal), bytes of 0x80 and above (UTF-8) left as they are."""
+    out = bytearray()
+    for c in b:
+        e = _ESCAPES.get(c)
+        if e is not None:
+            out += e.encode()
+        elif c < 0x20 or c == 0x7f:
+            out += b"\\%03o" % c
+        else:
+            out.append(c)
+    return out.decode("utf-8", "surrogateescape")
+
+
 def _element_text(v, dtype):
     if dtype is _STRING:
-        return '"' + v.decode("latin-1").encode("unicode_escape").decode("ascii").replace(
-            '"', '\\"') + '"'
+        return '"' + _c_escape(v if isinstance(v, bytes) else str(v).encode()) + '"'
     if dtype.is_bool:
         return "1" if v else "0"
-    if dtype.is_complex:
-        return f"({_float_text(v.real, dtype.real_dtype)},{_float_text(v.imag, dtype.real_dtype)})"
     if dtype.is_floating:
         return _float_text(v, dtype)
     return str(int(v))
@@ -35,8 +51,7 @@ def _float_text(v, dtype):
         return "nan" if not np.signbit(v) else "-nan"
     text = "%.*g" % (digits, v)
     exact = float(text) == v if dtype is dtypes.float64 else np.float32(text) == np.float32(v)
-    return text if exact or dtype not in (dtypes.float32, dtypes.float64) else \
-        "%.*g" % (more, v)
+    return text if exact else "%.*g" % (more, v)  # half and bfloat16 print as float
 
 
 def summarize(tensor, summarize=3):
@@ -47,8 +62,13 @@ def summarize(tensor, summarize=3):
 
 def _summarize_array(a, dtype, summarize):
     limit = a.size if summarize is None or summarize < 0 else min(int(summarize), a.size)
+    if dtype.is_complex:  # TF's "irregular" path: a flat run of `?`, not nested brackets
+        text = " ".join(["?"] * limit) + ("..." if limit < a.size else "")
+        return f"[{text}]" if a.ndim else text
+    if dtype.is_bool and not limit:  # (bool tensors print nothing at all for summarize=0)
+        return ""
     if a.ndim == 0:
-        return _element_text(a[()], dtype) if limit else ""
+        return _element_text(a[()], dtype) if limit else "..."
     parts = []
     _print_dim(0, a.shape, limit, a.reshape(-1), 0, dtype, parts)
     return "".join(parts)
@@ -83,18 +103,24 @@ def _spacing(dim, ndims, out):
         out.append("\n" * (ndims - dim - 1) + " " * (dim + 1))
 
 
-def _format_kernel(*arrays_and_attrs):
-    *arrays, template, placeholder, limit, dtype_names = arrays_and_attrs
+def format_text(template, placeholder, arrays, dtype_names, limit):
+    """`template` with each `placeholder` replaced by the next array's summary, as UTF-8
+    bytes (arrays: torch tensors, or NumPy object arrays for strings)."""
     pieces = template.split(placeholder)
     out = [pieces[0]]
     for a, dname, piece in zip(arrays, dtype_names, pieces[1:]):
         dtype = dtypes.as_dtype(dname)
         if not isinstance(a, np.ndarray):
-            a = a.float().numpy() if dtype is dtypes.bfloat16 else a.cpu().numpy()
+            a = a.float().cpu().numpy() if dtype is dtypes.bfloat16 else a.cpu().numpy()
         out.append(_summarize_array(a, dtype, limit))
         out.append(piece)
+    return "".join(out).encode("utf-8", "surrogateescape")
+
+
+def _format_kernel(*arrays_and_attrs):
+    *arrays, template, placeholder, limit, dtype_names = arrays_and_attrs
     result = np.empty((), dtype=object)
-    result[()] = "".join(out).encode("utf-8", "surrogateescape")
+    result[()] = format_text(template, placeholder, arrays, dtype_names, limit)
     return result
 
 

@@ -2,7 +2,7 @@
 `scatter_nd_update`, `scatter_nd_add`, `scatter_nd_sub`), attached here because they are
 compositions of ops (gather.py) that the core Variable may not import. Each scatter writes the
 whole new value through `assign`, so tapes and traces see an ordinary variable write, and
-returns the variable as TF's eager methods do."""
+returns what `assign` returns (TF's UnreadVariable)."""
 from tapeflow._core.variable import Variable
 from tapeflow.ops.gather import gather, gather_nd, tensor_scatter_nd_add, \
     tensor_scatter_nd_update
@@ -21,20 +21,17 @@ def _gather_nd(self, indices, name=None):
 
 def _scatter_nd_update(self, indices, updates, name=None):
     """Writes `updates` at the positions `indices` (as `tf.tensor_scatter_nd_update`)."""
-    self.assign(tensor_scatter_nd_update(self.value(), indices, updates))
-    return self
+    return self.assign(tensor_scatter_nd_update(self.value(), indices, updates))
 
 
 def _scatter_nd_add(self, indices, updates, name=None):
     """Adds `updates` at the positions `indices`."""
-    self.assign(tensor_scatter_nd_add(self.value(), indices, updates))
-    return self
+    return self.assign(tensor_scatter_nd_add(self.value(), indices, updates))
 
 
 def _scatter_nd_sub(self, indices, updates, name=None):
     """Subtracts `updates` at the positions `indices`."""
-    self.assign(tensor_scatter_nd_add(self.value(), indices, negative(updates)))
-    return self
+    return self.assign(tensor_scatter_nd_add(self.value(), indices, negative(updates)))
 
 
 Variable.sparse_read = _sparse_read

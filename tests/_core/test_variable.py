@@ -21,7 +21,7 @@ def test_properties(realtf):
     assert ours.name == theirs.name and ours.trainable is theirs.trainable is False
     assert ours.dtype == tf.float32 and ours.shape == theirs.shape.as_list()
     assert ours.device == theirs.device
-    assert float(ours) == 2.0 and f"{ours:.1f}" == "2.0"
+    assert float(ours) == 2.0 and f"{ours.numpy():.1f}" == "2.0"
     assert_same(ours.value(), theirs.value())
     assert_same(ours.read_value(), theirs.read_value())
     assert tf.Variable(lambda: tf.constant([1.0, 2.0])).shape == [2]
@@ -65,10 +65,14 @@ def test_failed_assign_leaves_variable_unchanged(bad):
     np.testing.assert_array_equal(v.numpy(), [1.0, 2.0, 3.0])
 
 
-def test_assign_returns_the_variable_and_reads_are_snapshots():
+def test_assign_returns_a_view_of_the_variable_and_reads_are_snapshots():
     v = tf.Variable([1.0, 2.0])
     snapshot = v.value()
-    assert v.assign([3.0, 4.0]) is v
+    unread = v.assign([3.0, 4.0])
+    assert unread.name == "UnreadVariable" and unread is not v
+    unread.assign_add([1.0, 1.0])  # writes through to v, and shows v's current value
+    np.testing.assert_array_equal(unread.numpy(), [4.0, 5.0])
+    v.assign([3.0, 4.0])
     np.testing.assert_array_equal(snapshot.numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
 

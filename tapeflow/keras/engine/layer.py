@@ -27,6 +27,10 @@ class KerasVariable(Variable):
     and `path` the full one (`dense/kernel`), as in Keras 3."""
 
     _name_scoped = False  # tf.name_scope does not prefix Keras 3 variable names
+    _format_class_name = "Variable"
+
+    def _after_write(self):  # Keras 3's assign* return the new value, not a variable
+        return self.value()
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, path=None,
                  regularizer=None, constraint=None):
