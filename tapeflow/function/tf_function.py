@@ -24,6 +24,7 @@ from tapeflow._core.variable import Variable
 from tapeflow.function import autograph as autograph_lib, polymorphic
 from tapeflow.function.graph import Graph, Step, Untraceable
 from tapeflow.function.plan import compile_plan
+from tapeflow.function.jit import jit_plan
 from tapeflow.ops._op import execute
 
 _run_eagerly = False
@@ -540,11 +541,7 @@ def _replace_specs(x):
 
 
 def _jit(plan):
-    try:
-        plan.run = torch.compile(plan.run, dynamic=False)
-    except Exception as e:  # noqa: BLE001 - torch.compile unavailable: keep the plain plan
-        warn("jit_compile=True: torch.compile is unavailable (%s); running the plain plan.", e)
-    return plan
+    return jit_plan(plan)  # torch.compile, host checks kept, clean fallback: function/jit.py
 
 
 def function(func=None, input_signature=None, autograph=True, jit_compile=None,

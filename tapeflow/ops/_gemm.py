@@ -30,6 +30,7 @@ def _probe():
 
 _inner_product = _probe()
 _F32 = torch.float32
+_compiling = torch.compiler.is_compiling
 
 
 def _large(a, b):
@@ -39,7 +40,9 @@ def _large(a, b):
         return False
     k, n = b.shape
     rows = a.numel() // k if k else 0
-    return rows >= _MIN_ROWS and rows * k * n >= _MIN_MACS
+    # under torch.compile (jit_compile=True) Inductor lowers and fuses torch's matmul itself,
+    # and cannot lower oneDNN's inner product from a transposed view
+    return rows >= _MIN_ROWS and rows * k * n >= _MIN_MACS and not _compiling()
 
 
 def matmul(a, b):

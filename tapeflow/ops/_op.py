@@ -95,6 +95,14 @@ def define(name, differentiable=True, stateful=False):
     return op
 
 
+def host_check(kernel):
+    """Marks a kernel that reads tensor values on the host to raise TF's error (labels out of
+    range, a singular matrix) or to print: under `jit_compile=True` it runs eagerly between
+    the compiled regions of the plan (function/jit.py), so it sees real values."""
+    kernel.host_check = True
+    return kernel
+
+
 def kernel_error(message, op, device, name_suffix=True):
     """InvalidArgumentError worded as TF's kernels word it: the message is prefixed with the
     wrapped function node on `device` (a torch device) and ends in `[Op:Name]`."""

@@ -16,8 +16,8 @@ from tapeflow._core import dtypes
 from tapeflow._core.errors import UnimplementedError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow._core.variable import Variable
-from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, install_operators,
-                              kernel_error, reverse_operands, tf_type_name)
+from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, host_check,
+                              install_operators, kernel_error, reverse_operands, tf_type_name)
 from tapeflow.ops.broadcast import _BINARY, binary, enums, unbroadcast
 from tapeflow.ops.comparison import greater, less, where
 from tapeflow.ops.math import (add, conj, divide, divide_no_nan, maximum, minimum, multiply,
@@ -378,6 +378,7 @@ _POW_TYPES = (dtypes.bfloat16, dtypes.float32, dtypes.float16, dtypes.float64, d
 _POW_OK = enums(_POW_TYPES)
 
 
+@host_check
 def _pow_kernel(a, b):
     if not (a.is_floating_point() or a.is_complex()) and not b.is_meta and bool((b < 0).any()):
         raise kernel_error("Integers to negative integer powers are not allowed", POW, a.device)

@@ -20,8 +20,8 @@ from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
 from tapeflow.ops import _gemm
-from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, install_operators,
-                              kernel_error, reverse_operands as _reverse)
+from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, host_check,
+                              install_operators, kernel_error, reverse_operands as _reverse)
 from tapeflow.ops.array import matrix_transpose, squeeze
 from tapeflow.ops.broadcast import reshape_raw, unbroadcast
 from tapeflow.ops.einsum import einsum_raw, eye_like, permute
@@ -223,6 +223,7 @@ def check_square_matrices(x, op):
         raise kernel_error("Input matrix must be square.", op, x._t.device, name_suffix=False)
 
 
+@host_check
 def _inverse_kernel(x, adjoint):
     if x.dtype == torch.float16:  # no half-precision LU in torch: solve in float32
         return _inverse_kernel(x.float(), adjoint).half()

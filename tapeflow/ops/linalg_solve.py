@@ -11,7 +11,8 @@ from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.context import current_device
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
+from tapeflow.ops._op import (binary_operands, check_dtype, define, execute, host_check,
+                              kernel_error)
 from tapeflow.ops.creation import eye
 from tapeflow.ops.elementwise import log, real
 from tapeflow.ops.linalg import check_square_matrices, diag_part, inverse_raw, matmul_raw, \
@@ -128,6 +129,7 @@ def _(node, grad):
     return unbroadcast(grad_a, a), unbroadcast(grad_b, b)
 
 
+@host_check
 @_upcast_half
 def _solve_kernel(a, b, adjoint):
     x, info = torch.linalg.solve_ex(a.mH if adjoint else a, b)

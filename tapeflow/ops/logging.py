@@ -13,13 +13,14 @@ from tapeflow._core import dtypes, nest
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.sparse_tensor import SparseTensor
 from tapeflow._core.tensor import Tensor, convert_to_tensor, is_tensor
-from tapeflow.ops._op import define, execute
+from tapeflow.ops._op import define, execute, host_check
 from tapeflow.ops.string_format import format_text, summarize as summarize_tensor
 
 PRINT = define("PrintV2", differentiable=False, stateful=True)
 PRINT.meta_fn = lambda *args: ()  # printing happens when the graph runs, not while tracing
 
 
+@host_check
 def _print_kernel(*args):
     *tensors, template, placeholder, dtype_names, summarize, end, stream = args
     text = format_text(template, placeholder, tensors, dtype_names, summarize)
@@ -127,6 +128,7 @@ ASSERT = define("Assert", differentiable=False, stateful=True)
 ASSERT.meta_fn = lambda *args: ()  # the condition is checked when the graph runs
 
 
+@host_check
 def _assert_kernel(condition, *args):
     *data, template, dts, summarize = args
     if bool(condition):

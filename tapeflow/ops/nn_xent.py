@@ -9,7 +9,8 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
-from tapeflow.ops._op import binary_operands, check_dtype, define, execute, kernel_error
+from tapeflow.ops._op import binary_operands, check_dtype, define, execute, host_check, \
+    kernel_error
 from tapeflow.ops.elementwise import cast
 from tapeflow.ops.broadcast import reshape_raw, unbroadcast
 from tapeflow.ops.math import MUL, multiply, negative, subtract
@@ -112,6 +113,7 @@ def _check_labels(labels, classes):
                              f"range of [0, {classes}).  Label values: {shown}")
 
 
+@host_check
 def _sparse_xent_kernel(logits, labels):
     if logits.dtype == torch.float16:  # TF computes float16 in float32
         return _sparse_xent_kernel(logits.float(), labels).half()
