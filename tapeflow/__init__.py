@@ -110,6 +110,8 @@ from tapeflow.ops.image_color import saturate_cast  # noqa: E402,F401
 # -- AutoGraph: tf.autograph (tapeflow/function/autograph/) ------------------------------------
 from tapeflow import autograph  # noqa: E402,F401
 
-# -- tf.sparse and tf.ragged: composite tensors (tapeflow/_core/sparse_tensor.py) ----------------
+# -- printing, jit and composite tensors: tf.debugging (tapeflow/ops/debugging.py), tf.sparse and
+#    tf.ragged (tapeflow/_core/sparse_tensor.py) ----------------------------------------------------
+from tapeflow import debugging  # noqa: E402,F401
 from tapeflow import sparse  # noqa: E402,F401
 from tapeflow._core.sparse_tensor import SparseTensor, SparseTensorSpec  # noqa: F401,E402
