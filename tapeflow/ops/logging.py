@@ -9,11 +9,15 @@ import pprint
 import random
 import sys
 
+import numpy as np
+
 from tapeflow._core import dtypes, nest
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.sparse_tensor import SparseTensor
 from tapeflow._core.tensor import Tensor, convert_to_tensor, is_tensor
 from tapeflow.ops._op import define, execute, host_check
+from tapeflow.ops.ragged import print_text
+from tapeflow.ops.ragged_tensor import RaggedTensor
 from tapeflow.ops.string_format import format_text, summarize as summarize_tensor
 
 PRINT = define("PrintV2", differentiable=False, stateful=True)
@@ -42,6 +46,18 @@ def _write(text, stream):
         stream.flush()
 
 
+class _RawText:
+    """Text printed as it is where a tensor's summary would go (a RaggedTensor's)."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def array(self):
+        a = np.empty((), dtype=object)
+        a[()] = self.text.encode("utf-8")
+        return a
+
+
 def _placeholder_for(text):
     """A placeholder string that does not occur in `text` (TF's choice: same seed, same
     digits)."""
@@ -56,7 +72,7 @@ def _sorted_ordered_dict(x):
         else x
 
 
-def _template(inputs, sep, tensors):
+def _template(inputs, sep, tensors, summarize):
     """TF's print_v2 template: each input pformat-ed with its tensors as placeholders (a
     SparseTensor as `SparseTensor(indices={}, values={}, shape={})`), appending the tensors."""
     free = [nest.map_structure(lambda x: "" if is_tensor(x) else x, _sorted_ordered_dict(i))
@@ -66,7 +82,10 @@ def _template(inputs, sep, tensors):
     for input_ in inputs:
         marks = []
         for x in nest.flatten(input_):
-            if isinstance(x, SparseTensor):
+            if isinstance(x, RaggedTensor):  # rendered now, as TF's ragged_tensor_to_string
+                tensors.append(_RawText(print_text(x, summarize)))
+                marks.append(placeholder)
+            elif isinstance(x, SparseTensor):
                 tensors.extend([x.indices, x.values, x.dense_shape])
                 marks.append(f"SparseTensor(indices={placeholder}, values={placeholder}, "
                              f"shape={placeholder})")
@@ -111,12 +130,13 @@ def print_v2(*inputs, output_stream=None, summarize=3, sep=" ", end=os.linesep, 
         if t.dtype is dtypes.string and t.shape.rank == 0:  # a lone scalar string: raw
             _write(t.numpy().decode("utf-8", "replace") + end, stream)
             return None
-    template, placeholder = _template(inputs, sep, tensors)
-    attrs = (template, placeholder, tuple(t.dtype.name for t in tensors), summarize, end,
-             stream)
-    if any(t.dtype is dtypes.string for t in tensors):
+    template, placeholder = _template(inputs, sep, tensors, summarize)
+    kinds = tuple("raw" if isinstance(t, _RawText) else t.dtype.name for t in tensors)
+    attrs = (template, placeholder, kinds, summarize, end, stream)
+    if any(k in ("string", "raw") for k in kinds):
         # string data lives on the host and a trace cannot record it: print now
-        _print_kernel(*[t._t for t in tensors], *attrs)
+        _print_kernel(*[t.array() if isinstance(t, _RawText) else t._t for t in tensors],
+                      *attrs)
         return None
     execute(PRINT, _print_kernel, tuple(tensors), attrs)
     return None

@@ -109,6 +109,9 @@ def format_text(template, placeholder, arrays, dtype_names, limit):
     pieces = template.split(placeholder)
     out = [pieces[0]]
     for a, dname, piece in zip(arrays, dtype_names, pieces[1:]):
+        if dname == "raw":  # text rendered already (a RaggedTensor in tf.print)
+            out.extend([a[()].decode("utf-8", "surrogateescape"), piece])
+            continue
         dtype = dtypes.as_dtype(dname)
         if not isinstance(a, np.ndarray):
             a = a.float().cpu().numpy() if dtype is dtypes.bfloat16 else a.cpu().numpy()

@@ -1,6 +1,6 @@
 """Unicode string ops: `tf.strings.unicode_decode`, `unicode_split`, `unicode_encode`,
-`bytes_split`. Decoding a vector of strings gives a `tf.RaggedTensor` in TF, which tapeflow
-does not have: these ops take a scalar string and raise NotImplementedError otherwise.
+`bytes_split`. A scalar string gives a 1-D tensor; a vector of strings a `tf.RaggedTensor` with
+a row per string (higher ranks raise NotImplementedError).
 Invalid input bytes follow `errors` ('replace' with `replacement_char`, 'ignore', 'strict').
 """
 import codecs
@@ -42,11 +42,17 @@ def _decode_text(b, codec, errors, replacement_char):
     return out
 
 
-def _scalar_only(x, what):
-    if x.ndim != 0:
+def _rows(x, what, one, dtype):
+    """TF's result for a vector of strings: a RaggedTensor of `one(string)` per string."""
+    if x.ndim > 1:
         raise NotImplementedError(
-            f"tf.strings.{what} of a tensor of rank >= 1 returns a tf.RaggedTensor, which "
-            f"tapeflow does not support (got shape {x.shape}); call it on each scalar string.")
+            f"tf.strings.{what} of a tensor of rank {x.ndim} (a RaggedTensor of ragged rank "
+            "> 1) is not supported yet; call it on a vector at a time.")
+    from tapeflow.ops.ragged_tensor import RaggedTensor  # (it imports ops this one precedes)
+    rows = [one(x[i]).numpy() for i in range(x.shape[0])]
+    values = np.concatenate(rows) if rows else np.zeros(0, dtype.as_numpy_dtype)
+    return RaggedTensor.from_row_lengths(convert_to_tensor(values.astype(
+        dtype.as_numpy_dtype)), [len(r) for r in rows], validate=False)
 
 
 def _decode_kernel(a, codec, errors, replacement_char):
@@ -55,9 +61,11 @@ def _decode_kernel(a, codec, errors, replacement_char):
 
 def unicode_decode(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
                    replace_control_characters=False, name=None):
-    """The code points of a scalar string, as a 1-D int32 tensor (vectors would be ragged)."""
+    """The code points of a string, as a 1-D int32 tensor (a RaggedTensor for a vector)."""
     x = _strings(input, UNICODE_DECODE)
-    _scalar_only(x, "unicode_decode")
+    if x.ndim:
+        return _rows(x, "unicode_decode", lambda s: unicode_decode(
+            s, input_encoding, errors, replacement_char), dtypes.int32)
     codec = _codec(input_encoding, UNICODE_DECODE)
     return execute(UNICODE_DECODE, _decode_kernel, (x,), (codec, errors, int(replacement_char)))
 
@@ -71,9 +79,11 @@ def _unicode_split_kernel(a, codec, errors, replacement_char):
 
 def unicode_split(input, input_encoding, errors="replace", replacement_char=65533,  # noqa: A002
                   name=None):
-    """The characters of a scalar string, as a 1-D string tensor (vectors would be ragged)."""
+    """The characters of a string, as a 1-D string tensor (a RaggedTensor for a vector)."""
     x = _strings(input, UNICODE_DECODE)
-    _scalar_only(x, "unicode_split")
+    if x.ndim:
+        return _rows(x, "unicode_split", lambda s: unicode_split(
+            s, input_encoding, errors, replacement_char), dtypes.string)
     codec = _codec(input_encoding, UNICODE_DECODE)
     return execute(UNICODE_DECODE, _unicode_split_kernel, (x,),
                    (codec, errors, int(replacement_char)))
@@ -87,9 +97,10 @@ def _bytes_split_kernel(a):
 
 
 def bytes_split(input, name=None):  # noqa: A002
-    """The bytes of a scalar string, as a 1-D string tensor (vectors would be ragged)."""
+    """The bytes of a string, as a 1-D string tensor (a RaggedTensor for a vector)."""
     x = _strings(input, BYTES_SPLIT)
-    _scalar_only(x, "bytes_split")
+    if x.ndim:
+        return _rows(x, "bytes_split", bytes_split, dtypes.string)
     return execute(BYTES_SPLIT, _bytes_split_kernel, (x,))
 
 

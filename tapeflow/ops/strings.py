@@ -300,16 +300,21 @@ def _split_kernel(a, sep, maxsplit):
 
 
 def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
-    """Splits a scalar string on `sep` (on runs of whitespace when `sep` is None or empty) into
-    a 1-D string tensor. A vector input would give a `tf.RaggedTensor` in TF, which tapeflow
-    does not support: it raises NotImplementedError (split each element instead)."""
+    """Splits strings on `sep` (on runs of whitespace when `sep` is None or empty): a scalar
+    into a 1-D string tensor, a vector into a `tf.RaggedTensor` with a row per string."""
     x = _strings(input, SPLIT)
-    if x.ndim != 0:
-        raise NotImplementedError(
-            "tf.strings.split of a tensor of rank >= 1 returns a tf.RaggedTensor, which "
-            f"tapeflow does not support (got shape {x.shape}); split each scalar string "
-            "separately.")
-    return execute(SPLIT, _split_kernel, (x,), (_bytes(sep) if sep else b"", int(maxsplit)))
+    attrs = (_bytes(sep) if sep else b"", int(maxsplit))
+    if x.ndim == 0:
+        return execute(SPLIT, _split_kernel, (x,), attrs)
+    if x.ndim > 1:
+        raise NotImplementedError(f"tf.strings.split of a tensor of rank {x.ndim} (a "
+                                  "RaggedTensor of ragged rank > 1) is not supported yet; "
+                                  "split a vector at a time.")
+    from tapeflow.ops.ragged_tensor import RaggedTensor  # (it imports ops this module precedes)
+    rows = [_split_kernel(np.asarray(v, dtype=object), *attrs) for v in x.numpy()]
+    values = np.concatenate(rows) if rows else np.zeros(0, dtype=object)
+    return RaggedTensor.from_row_lengths(convert_to_tensor(values.astype(object)),
+                                         [len(r) for r in rows], validate=False)
 
 
 def _utf8_offsets(b):

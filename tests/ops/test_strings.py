@@ -255,12 +255,12 @@ def test_hashes_are_bit_exact_with_tf(realtf):
 
 
 @pytest.mark.parametrize("call", [
-    lambda: tf.strings.split(["a b", "c"]),
-    lambda: tf.strings.unicode_decode(["ab"], "UTF-8"),
-    lambda: tf.strings.unicode_split(["ab"], "UTF-8"),
-    lambda: tf.strings.bytes_split(["ab"]),
+    lambda: tf.strings.split([["a b"], ["c"]]),
+    lambda: tf.strings.unicode_decode([["ab"]], "UTF-8"),
+    lambda: tf.strings.unicode_split([["ab"]], "UTF-8"),
+    lambda: tf.strings.bytes_split([["ab"]]),
 ])
-def test_ragged_results_are_not_supported(call):
+def test_results_of_ragged_rank_two_are_not_supported(call):
     with pytest.raises(NotImplementedError, match="RaggedTensor"):
         call()
 
