@@ -246,6 +246,8 @@ def _python_to_numpy(value, dtype):
             elif not _symbolic_sizes(a):  # (those: the interpreter makes the tensor)
                 raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
         elif a.dtype.kind in "SU":
+            if not _all_strings(value):  # NumPy made strings of the numbers too; TF refuses
+                raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
             # from the Python strings themselves: NumPy's fixed-width bytes drop trailing NULs
             a = np.vectorize(_to_bytes, otypes=[object])(np.array(value, dtype=object)) \
                 if a.size else a.astype(object)

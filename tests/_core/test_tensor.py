@@ -44,6 +44,15 @@ def test_non_rectangular_lists_raise_value_error(realtf):
         realtf.constant([[1], [2, 3]])
 
 
+@pytest.mark.parametrize("value", [["a", 1], [[1], ["a"]], [b"x", 2.5]], ids=repr)
+def test_strings_mixed_with_numbers_raise_tfs_error(realtf, value):
+    with pytest.raises(ValueError) as theirs:
+        realtf.constant(value)
+    with pytest.raises(ValueError, match="mixed types") as ours:
+        tf.constant(value)
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_constant_copies_numpy_input():
     a = np.ones(3)
     t = tf.constant(a)
