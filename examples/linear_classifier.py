@@ -2,7 +2,7 @@
 "Deep Learning with Python", chapter 3): 1000 points per class, W (2, 1), b (1,), mean squared
 error, learning rate 0.1, 40 full-batch steps.
 
-    python examples/linear_classifier.py
+    python examples/linear_classifier.py [--jit-compile]
 """
 import os
 import sys
@@ -27,8 +27,9 @@ def make_data(seed=0):
     return inputs, targets
 
 
-def main(steps=40, seed=0, verbose=True):
-    """Trains the classifier; returns (losses per step, accuracy on the training points)."""
+def main(steps=40, seed=0, verbose=True, jit_compile=False):
+    """Trains the classifier; returns (losses per step, accuracy on the training points).
+    `jit_compile`: the step runs as a `tf.function(jit_compile=True)`."""
     inputs, targets = make_data(seed)
     tf.random.set_seed(seed)
     input_dim, output_dim = 2, 1
@@ -51,6 +52,8 @@ def main(steps=40, seed=0, verbose=True):
         b.assign_sub(grad_loss_wrt_b * LEARNING_RATE)
         return loss
 
+    if jit_compile:
+        training_step = tf.function(training_step, jit_compile=True)
     losses = []
     for step in range(steps):
         loss = training_step(inputs, targets)
@@ -66,4 +69,4 @@ def main(steps=40, seed=0, verbose=True):
 
 
 if __name__ == "__main__":
-    main()
+    main(jit_compile="--jit-compile" in sys.argv[1:])

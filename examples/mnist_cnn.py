@@ -32,6 +32,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--tensorflow", action="store_true", help="run with real TensorFlow")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile(jit_compile=True): torch.compile (tapeflow) or XLA (TF)")
     parser.add_argument("--verbose", type=int, default=1)
     args = parser.parse_args()
     tf = framework(args.tensorflow)
@@ -45,7 +47,7 @@ def main():
 
     model = build_model(tf.keras)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=args.jit_compile)
     model.summary()
 
     fit_and_report(tf, model, (x_train, y_train), (x_test, y_test), args.epochs, args.verbose)

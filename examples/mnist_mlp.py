@@ -1,7 +1,7 @@
 """The seed model: a two-layer perceptron on (Fashion-)MNIST, as in the TensorFlow tutorials.
 
     python examples/mnist_mlp.py [--dataset fashion_mnist|mnist] [--epochs 5] [--seed N]
-        [--run-eagerly]
+        [--run-eagerly] [--jit-compile]
 
 Runs unchanged under real TensorFlow with `--tensorflow` (for comparison). The data come from
 the Keras cache (`$KERAS_HOME/datasets/`, default `~/.keras/datasets/`); the Fashion-MNIST files
@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--run-eagerly", action="store_true",
                         help="compile(run_eagerly=True): no tf.function around the step")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile(jit_compile=True): torch.compile (tapeflow) or XLA (TF)")
     args = parser.parse_args()
     tf = framework(args.tensorflow)
     if args.seed is not None:
@@ -44,7 +46,8 @@ def main():
 
     model = build_model(tf.keras)
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], run_eagerly=args.run_eagerly)
+                  metrics=["accuracy"], run_eagerly=args.run_eagerly,
+                  jit_compile=args.jit_compile)
     model.summary()
 
     fit_and_report(tf, model, (x_train, y_train), (x_test, y_test), args.epochs, args.verbose)
