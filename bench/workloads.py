@@ -208,11 +208,11 @@ def mlp_step(batch=128):
 
 # -- Keras-level ----------------------------------------------------------------------------------
 
-def _seed_model(keras):
+def _seed_model(keras, jit_compile=False):
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(512, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], jit_compile=jit_compile)
     return model
 
 
@@ -262,6 +262,39 @@ def mlp_fit_epoch(quick_samples=10000):
                                   "Keras 3 (TF)": make(lambda: _tensorflow().keras, quick),
                                   "PyTorch": torch_setup(quick)},
                         repeats=3, quick_repeats=2, display="s")
+    return workload
+
+
+def mlp_fit_jit(quick_samples=5000):
+    """examples/mnist_mlp.py's epoch with compile(jit_compile=True) next to the plain plan:
+    torch.compile (Inductor) in tapeflow, XLA in Keras 3 on TF. The warm-up epoch pays the
+    compilation; the figure is an epoch after it."""
+    from bench.data import fashion_mnist, synthetic
+    holder = {}
+
+    def data(quick):
+        if "xy" not in holder:
+            holder["xy"] = fashion_mnist() or synthetic(60000)
+        x, y = holder["xy"]
+        return (x[:quick_samples], y[:quick_samples]) if quick else (x, y)
+
+    def make(get_keras, jit_compile, quick):
+        def setup():
+            keras = get_keras()
+            x, y = data(quick)
+            model = _seed_model(keras, jit_compile)
+            return lambda: model.fit(x, y, batch_size=128, epochs=1, verbose=0)
+        return setup
+
+    def workload(quick):
+        n = quick_samples if quick else 60000
+        return Workload("mlp_fit_jit", f"seed model fit, {n} images, batch 128: plain plan vs "
+                        "jit_compile=True", "epoch",
+                        {"tapeflow": make(lambda: _tapeflow().keras, False, quick),
+                         "tapeflow jit": make(lambda: _tapeflow().keras, True, quick),
+                         "Keras 3 (TF)": make(lambda: _tensorflow().keras, False, quick),
+                         "Keras 3 (TF) XLA": make(lambda: _tensorflow().keras, True, quick)},
+                        repeats=3, quick_repeats=1, display="s")
     return workload
 
 
@@ -495,7 +528,8 @@ def all_workloads(quick, device="cpu"):
     if device == "cuda":  # tapeflow places on the GPU by default there; TF here is CPU-only
         return [eager_add(), tape_loop(), function_loop(), mlp_step(), bf16_mlp_step()]
     from bench.predict import predict_workloads
+    # mlp_fit_jit compiles for minutes (Inductor, XLA): full runs only, so --quick stays quick
     return [eager_add(), eager_matmul(), import_time(), tape_loop(), function_loop(),
-            mlp_step(), mlp_fit_epoch()(quick), data_pipeline(5000 if quick else 20000),
-            cnn_step(), lstm_step(), optimizer_step(), *predict_workloads(),
-            summary_scalars(), autograph_rnn()]
+            mlp_step(), mlp_fit_epoch()(quick)] + ([] if quick else [mlp_fit_jit()(quick)]) + \
+        [data_pipeline(5000 if quick else 20000), cnn_step(), lstm_step(), optimizer_step(),
+         *predict_workloads(), summary_scalars(), autograph_rnn()]

@@ -1,7 +1,9 @@
 """`tf.nest`: flatten and rebuild nested structures of lists, tuples, namedtuples and dicts.
 
 Dicts flatten in sorted-key order, as TensorFlow does, so structures round-trip identically.
-Everything else (tensors, numbers, None, strings) is a leaf.
+Everything else (tensors, numbers, None, strings) is a leaf; composite tensors (SparseTensor,
+RaggedTensor: `_tf_composite`) are leaves too unless `expand_composites=True`, which opens them
+into their component tensors (`_tf_components()`, rebuilt by `_tf_rebuild(components)`).
 """
 import collections.abc
 
@@ -30,19 +32,25 @@ def _sorted(mapping):
         return list(mapping)
 
 
+def _composite(x):
+    return getattr(type(x), "_tf_composite", False)
+
+
 def flatten(structure, expand_composites=False):
-    if not is_nested(structure):
+    if not is_nested(structure) and not (expand_composites and _composite(structure)):
         return [structure]
     out = []
-    stack = [structure]
-    _flatten_into(structure, out)
+    _flatten_into(structure, out, expand_composites)
     return out
 
 
-def _flatten_into(x, out):
+def _flatten_into(x, out, expand=False):
     if is_nested(x):
         for c in _children(x):
-            _flatten_into(c, out)
+            _flatten_into(c, out, expand)
+    elif expand and _composite(x):
+        for c in x._tf_components():
+            _flatten_into(c, out, expand)
     else:
         out.append(x)
 
@@ -73,11 +81,13 @@ def pack_sequence_as(structure, flat_sequence, expand_composites=False):
     def build(t):
         if is_nested(t):
             return _rebuild(t, [build(c) for c in _children(t)])
+        if expand_composites and _composite(t):
+            return t._tf_rebuild([build(c) for c in t._tf_components()])
         v = flat[pos[0]]
         pos[0] += 1
         return v
 
-    n = len(flatten(structure))
+    n = len(flatten(structure, expand_composites))
     if n != len(flat):
         raise ValueError(f"Could not pack sequence. Structure had {n} atoms, but flat_sequence "
                          f"had {len(flat)} items. Structure: {structure}, flat_sequence: "
@@ -109,13 +119,13 @@ def assert_same_structure(nest1, nest2, check_types=True, expand_composites=Fals
 
 def map_structure(func, *structure, **kwargs):
     check_types = kwargs.pop("check_types", True)
-    kwargs.pop("expand_composites", None)
+    expand = kwargs.pop("expand_composites", False)
     if not structure:
         raise ValueError("Must provide at least one structure")
     for other in structure[1:]:
         assert_same_structure(structure[0], other, check_types=check_types)
-    flats = [flatten(s) for s in structure]
-    return pack_sequence_as(structure[0], [func(*xs) for xs in zip(*flats)])
+    flats = [flatten(s, expand) for s in structure]
+    return pack_sequence_as(structure[0], [func(*xs) for xs in zip(*flats)], expand)
 
 
 def map_structure_up_to(shallow, func, *inputs):

@@ -129,6 +129,17 @@ class SparseTensor:
     def _type_spec(self):
         return SparseTensorSpec(self._shape, self.dtype)
 
+    # the composite-tensor protocol (nest.flatten(expand_composites=True), tf.function)
+    def _tf_components(self):
+        return (self._indices, self._values, self._dense_shape)
+
+    def _tf_rebuild(self, components):
+        return SparseTensor._from_parts(*components, shape=self._shape)
+
+    def _tf_signature(self):
+        return (self.dtype, tuple(self._shape.as_list()) if self._shape.rank is not None
+                else None)
+
     def __tf_tensor__(self, dtype=None, name=None):
         # a SparseTensor is not a dense tensor: tf.convert_to_tensor refuses it, as TF does
         raise ValueError(f"Attempt to convert a value ({self}) with an unsupported type "

@@ -73,6 +73,8 @@ def _key(x, tensors):
         return (tensor._dtype, tuple(tensor._t.shape))
     if nest.is_nested(x):
         return (t, tuple(_key(e, tensors) for e in nest.flatten(x)))
+    if getattr(t, "_tf_composite", False):  # SparseTensor, RaggedTensor: by their parts
+        return (t, x._tf_signature(), tuple(_key(c, tensors) for c in x._tf_components()))
     try:
         hash(x)
         return (t, x)
@@ -106,6 +108,8 @@ def _replace_tensors(x, make):
         return make(convert_to_tensor(x))
     if nest.is_nested(x):
         return nest._rebuild(x, [_replace_tensors(c, make) for c in nest._children(x)])
+    if getattr(type(x), "_tf_composite", False):  # a composite's parts become placeholders
+        return x._tf_rebuild([_replace_tensors(c, make) for c in x._tf_components()])
     return x
 
 
@@ -204,13 +208,14 @@ class _Index:
 def _fill(template, results):
     if isinstance(template, _Index):
         return results[template.i]
-    if template is None or not nest.is_nested(template):
+    if template is None or not (nest.is_nested(template) or
+                                getattr(type(template), "_tf_composite", False)):
         return template
-    flat = nest.flatten(template)
+    flat = nest.flatten(template, expand_composites=True)
     if not any(isinstance(f, _Index) for f in flat):
         return template
     return nest.pack_sequence_as(template, [results[f.i] if isinstance(f, _Index) else f
-                                            for f in flat])
+                                            for f in flat], expand_composites=True)
 
 
 class Function:
@@ -487,7 +492,7 @@ class Function:
     @staticmethod
     def _outputs(graph, outputs):
         """The output slots and the output structure with tensors replaced by `_Index`."""
-        flat = nest.flatten(outputs)
+        flat = nest.flatten(outputs, expand_composites=True)
         out_slots, template_flat = [], []
         for leaf in flat:
             if isinstance(leaf, Variable):  # returned variables give their value
@@ -499,8 +504,8 @@ class Function:
                 out_slots.append(graph.slot(leaf))
             else:
                 template_flat.append(leaf)
-        template = template_flat[0] if not nest.is_nested(outputs) else \
-            nest.pack_sequence_as(outputs, template_flat)
+        template = template_flat[0] if len(flat) == 1 and flat[0] is outputs else \
+            nest.pack_sequence_as(outputs, template_flat, expand_composites=True)
         return out_slots, template
 
     def __repr__(self):

@@ -275,6 +275,19 @@ class RaggedTensor:
     def _type_spec(self):
         return RaggedTensorSpec(self.shape, self.dtype, self.ragged_rank, self.row_splits_dtype)
 
+    # the composite-tensor protocol (nest.flatten(expand_composites=True), tf.function)
+    def _tf_components(self):
+        return (self.flat_values,) + self.nested_row_splits
+
+    def _tf_rebuild(self, components):
+        out = components[0]
+        for splits in reversed(components[1:]):
+            out = RaggedTensor._from_parts(out, splits)
+        return out
+
+    def _tf_signature(self):
+        return (self.dtype, self.ragged_rank)
+
     # -- conversions ----------------------------------------------------------------------------
     def to_tensor(self, default_value=None, name=None, shape=None):
         """The dense tensor with each row padded by `default_value` (0 / b"") to the longest

@@ -146,3 +146,25 @@ def test_gradients_flow_through_compositions(realtf):
 def test_bad_arguments_name_what_they_got():
     assert "Input must be a SparseTensor" in error_of(lambda: tf.sparse.reorder([1]))[1]
     assert error_of(lambda: tf.sparse.add(tf.ones([2]), tf.ones([2])))[0] == "TypeError"
+
+
+def test_sparse_tensor_passes_through_tf_function(realtf):
+    """As a composite: its three tensors become the trace's inputs (one trace serves other
+    values of the same shapes) and a returned SparseTensor comes back whole."""
+    def run(m):
+        w, lines = m.Variable([[1.0], [2.0], [3.0]]), []
+
+        @m.function
+        def f(sp, x):
+            lines.append(f"traced {sp.shape} {sp.dtype}")
+            return {"product": m.sparse.sparse_dense_matmul(sp, w),
+                    "dense": m.sparse.to_dense(sp) + x, "scaled": sp * m.fill([2, 3], 2.0)}
+        for indices, values in (([[0, 1], [1, 2]], [1.0, 2.0]), ([[0, 0], [1, 1]], [3.0, 4.0])):
+            lines.append(str(f(m.SparseTensor(indices, values, [2, 3]), 1.0)))
+        with m.GradientTape() as tape:
+            y = m.reduce_sum(f(m.SparseTensor([[1, 0]], [5.0], [2, 3]), 0.0)["product"])
+        lines.append(str(tape.gradient(y, w)))
+        sp = m.SparseTensor([[1, 0]], [5.0], [2, 3])
+        lines.append(str([len(m.nest.flatten(sp)), len(m.nest.flatten(sp, expand_composites=True))]))
+        return lines + [str(f.experimental_get_tracing_count())]
+    assert run(tf) == run(realtf)
