@@ -4,9 +4,8 @@ feature configurations `FixedLenFeature`, `VarLenFeature`, `FixedLenSequenceFeat
 
 Outputs follow TF: a dict with the sparse features first, then the dense ones, each group in
 sorted key order; dense values are float32, int64 or string; errors carry TF's texts ("Name:
-<unknown>, Key: a, Index: 0.  Data types don't match. ..."). A VarLenFeature gives a sparse
-value (indices, values, dense_shape): a `tf.SparseTensor` once tapeflow has one, until then a
-stand-in with the same fields and printed form (`SparseTensorValue` below).
+<unknown>, Key: a, Index: 0.  Data types don't match. ..."). A VarLenFeature gives a
+`tf.SparseTensor` (indices, values, dense_shape).
 """
 import collections
 
@@ -17,17 +16,13 @@ from google.protobuf.message import DecodeError
 from tapeflow._core import dtypes
 from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.shape import TensorShape
+from tapeflow._core.sparse_tensor import SparseTensor
 from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 from tapeflow.io.protos import Example, SequenceExample
 from tapeflow.io.raw import op_error
 from tapeflow.ops._op import define
 from tapeflow.ops.array import reshape
 from tapeflow.ops.strings import host_strings
-
-try:  # tf.SparseTensor (tapeflow/_core/sparse_tensor.py) arrives from another branch
-    from tapeflow._core.sparse_tensor import SparseTensor as _SparseTensor
-except ImportError:  # pragma: no cover - until then, the stand-in below
-    _SparseTensor = None
 
 PARSE_EXAMPLE = define("ParseExampleV2", differentiable=False)
 PARSE_SEQUENCE_EXAMPLE = define("ParseSequenceExampleV2", differentiable=False)
@@ -60,35 +55,6 @@ class FixedLenSequenceFeature(collections.namedtuple(
 
     def __new__(cls, shape, dtype, allow_missing=False, default_value=None):
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
-
-
-class SparseTensorValue:
-    """A parsed sparse feature: `indices` [n, rank] int64, `values` [n], `dense_shape` [rank]
-    int64, printed as TF prints a tf.SparseTensor."""
-
-    def __init__(self, indices, values, dense_shape):
-        self.indices = indices
-        self.values = values
-        self.dense_shape = dense_shape
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def shape(self):
-        return TensorShape([int(d) for d in self.dense_shape.numpy()])
-
-    def __repr__(self):
-        return (f"SparseTensor(indices={self.indices}, values={self.values}, "
-                f"dense_shape={self.dense_shape})")
-
-
-def sparse_value(indices, values, dense_shape):
-    """A tf.SparseTensor of the three parts when tapeflow has the class, else the stand-in."""
-    if _SparseTensor is None:
-        return SparseTensorValue(indices, values, dense_shape)
-    return _SparseTensor(indices, values, dense_shape)
 
 
 def _check_config(key, feature, sequence_ok):
@@ -242,7 +208,7 @@ def _sparse_tensor(indices, values, dense_shape, dtype, drop_batch):
         vals[:] = values
     else:
         vals = np.array(values, dtype=dtype.as_numpy_dtype)
-    return sparse_value(_tensor(idx, dtypes.int64), _tensor(vals, dtype),
+    return SparseTensor(_tensor(idx, dtypes.int64), _tensor(vals, dtype),
                         _tensor(shape, dtypes.int64))
 
 
