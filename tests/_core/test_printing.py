@@ -171,7 +171,7 @@ def test_keras_variables_show_as_keras(realtf):
     real_keras = pytest.importorskip("keras")
 
     def run(k):
-        layer = k.layers.Dense(2)
+        layer = k.layers.Dense(2, name="head")  # (named: the counters differ per process)
         layer.build((None, 3))
         b = layer.bias
         return [repr(b), str(b), f"{b}", shown(lambda: f"{b:.2f}"),
