@@ -111,7 +111,7 @@ class DistributedValues:
         return f"{self._kind}:{{\n{items}\n}}"
 
     def __str__(self):
-        items = ",\n".join(f"  {i}: {v}" for i, v in enumerate(self._values))
+        items = ",\n".join(f"  {i}: {str(v)}" for i, v in enumerate(self._values))
         return f"{self._kind}:{{\n{items}\n}}"
 
 
