@@ -19,6 +19,7 @@ import types
 from tapeflow._core.logs import warn
 from tapeflow.function.autograph import analysis, lowering, operators, py_builtins, transformer
 from tapeflow.function.autograph.ranges import tf_range
+from tapeflow.ops.creation import range as tf_range_op
 
 
 class Feature(enum.Enum):
@@ -221,7 +222,6 @@ def _hashable(f):
 
 @functools.lru_cache(maxsize=None)
 def _tapeflow_range():
-    from tapeflow.ops.creation import range as tf_range_op
     return tf_range_op
 
 
@@ -310,9 +310,15 @@ def convert(fn, options):
 
 
 def _factory_module(node, freevars):
+    """The converted def inside a factory whose parameters are the original's free variables,
+    so the compiled code closes over the same names. The factory never runs: its def's name is
+    declared global there, so a module-level function that calls itself (recursion, or from a
+    generator expression) still finds itself as a global, not as a factory local."""
     factory = ast.parse(f"def __ag_factory({', '.join(['ag__'] + list(freevars))}):\n"
                         f"    return {node.name}\n").body[0]
     factory.body.insert(0, node)
+    if node.name not in freevars:
+        factory.body.insert(0, ast.Global(names=[node.name]))
     module = ast.Module(body=[factory], type_ignores=[])
     ast.fix_missing_locations(module)
     return module

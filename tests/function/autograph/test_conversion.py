@@ -11,6 +11,19 @@ import tapeflow as tf
 from tapeflow.function.autograph import conversion
 
 
+def _nesting(data):  # module level, calling itself from a generator expression
+    if isinstance(data, (tuple, list)):
+        return "(" + ",".join(_nesting(v) for v in data) + ")"
+    return "T"
+
+
+def test_a_recursive_module_function_called_from_converted_code_finds_itself():
+    @tf.function
+    def f(x):
+        return tf.strings.length(_nesting((x, (x, [x]))))
+    assert int(f(tf.constant(1.0))) == len("(T,(T,(T)))")
+
+
 def test_to_code_shows_the_functional_form():
     def f(x):
         while x > 0:
