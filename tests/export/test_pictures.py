@@ -137,13 +137,14 @@ def test_images_need_dot_and_text_does_not(tmp_path, monkeypatch):
 
 def test_a_tf_function_after_the_passes_shows_the_fused_ops():
     model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(64, "relu", name="h"),
-                              keras.layers.Dense(10, activation="softmax", name="out")])
+                              keras.layers.Dense(10, activation="softmax", name="out")],
+                             name="m")
     f = tf.function(lambda x: model(x), input_signature=[tf.TensorSpec((None, 784))])
     pic = tf.export.function_graph(f)
     firsts = [t.splitlines()[0] for t, *_ in pic.nodes.values()]
-    assert firsts == ["x (input)", "h/kernel (variable)", "h/bias (variable)",
-                      "_FusedMatMul (MatMul, BiasAdd, Relu)", "out/kernel (variable)",
-                      "out/bias (variable)", "_FusedMatMul (MatMul, BiasAdd)", "Softmax",
+    assert firsts == ["x (input)", "m/h/kernel (variable)", "m/h/bias (variable)",
+                      "_FusedMatMul (MatMul, BiasAdd, Relu)", "m/out/kernel (variable)",
+                      "m/out/bias (variable)", "_FusedMatMul (MatMul, BiasAdd)", "Softmax",
                       "output_0"]
     assert pic.label(node_of(pic, "Softmax")) == "Softmax\nfloat32 (None, 10)"
     traced = tf.export.function_graph(f, passes=False)
