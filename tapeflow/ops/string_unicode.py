@@ -1,5 +1,5 @@
-"""Unicode string ops: `tf.strings.unicode_decode`, `unicode_split`, `unicode_encode`,
-`bytes_split`. A scalar string gives a 1-D tensor; a vector of strings a `tf.RaggedTensor` with
+"""The string ops that give `tf.RaggedTensor`s, above ragged_tensor.py: `tf.strings.split`,
+`unicode_decode`, `unicode_split`, `unicode_encode`, `bytes_split`. A scalar string gives a 1-D tensor; a vector of strings a `tf.RaggedTensor` with
 a row per string (higher ranks raise NotImplementedError).
 Invalid input bytes follow `errors` ('replace' with `replacement_char`, 'ignore', 'strict').
 """
@@ -11,11 +11,13 @@ import torch
 from tapeflow._core import dtypes
 from tapeflow._core.tensor import convert_to_tensor
 from tapeflow.ops._op import define, execute
-from tapeflow.ops.strings import _err, _strings
+from tapeflow.ops.strings import _bytes, _err, _strings
+from tapeflow.ops.ragged_tensor import RaggedTensor
 
 UNICODE_DECODE = define("UnicodeDecode", differentiable=False)
 UNICODE_ENCODE = define("UnicodeEncode", differentiable=False)
 BYTES_SPLIT = define("StringSplitBytes", differentiable=False)
+SPLIT = define("StringSplitV2", differentiable=False)
 
 
 def _codec(encoding, op):
@@ -48,7 +50,6 @@ def _rows(x, what, one, dtype):
         raise NotImplementedError(
             f"tf.strings.{what} of a tensor of rank {x.ndim} (a RaggedTensor of ragged rank "
             "> 1) is not supported yet; call it on a vector at a time.")
-    from tapeflow.ops.ragged_tensor import RaggedTensor  # (it imports ops this one precedes)
     rows = [one(x[i]).numpy() for i in range(x.shape[0])]
     values = np.concatenate(rows) if rows else np.zeros(0, dtype.as_numpy_dtype)
     return RaggedTensor.from_row_lengths(convert_to_tensor(values.astype(
@@ -129,3 +130,27 @@ def unicode_encode(input, output_encoding, errors="replace", replacement_char=65
         raise ValueError("input_tensor's rank must be at least 1.")
     codec = _codec(output_encoding, UNICODE_ENCODE)
     return execute(UNICODE_ENCODE, _encode_kernel, (x,), (codec, errors, int(replacement_char)))
+
+
+def _split_kernel(a, sep, maxsplit):
+    parts = a[()].split(sep, maxsplit) if sep else a[()].split(None, maxsplit)
+    out = np.empty(len(parts), dtype=object)
+    out[:] = parts
+    return out
+
+
+def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
+    """Splits strings on `sep` (on runs of whitespace when `sep` is None or empty): a scalar
+    into a 1-D string tensor, a vector into a `tf.RaggedTensor` with a row per string."""
+    x = _strings(input, SPLIT)
+    attrs = (_bytes(sep) if sep else b"", int(maxsplit))
+    if x.ndim == 0:
+        return execute(SPLIT, _split_kernel, (x,), attrs)
+    if x.ndim > 1:
+        raise NotImplementedError(f"tf.strings.split of a tensor of rank {x.ndim} (a "
+                                  "RaggedTensor of ragged rank > 1) is not supported yet; "
+                                  "split a vector at a time.")
+    rows = [_split_kernel(np.asarray(v, dtype=object), *attrs) for v in x.numpy()]
+    values = np.concatenate(rows) if rows else np.zeros(0, dtype=object)
+    return RaggedTensor.from_row_lengths(convert_to_tensor(values.astype(object)),
+                                         [len(r) for r in rows], validate=False)

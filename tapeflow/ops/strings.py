@@ -5,9 +5,9 @@ and return such arrays (numeric results are CPU torch tensors, as TF keeps strin
 the host). Text is UTF-8; `unit='UTF8_CHAR'` and `encoding='utf-8'` switch from bytes to
 characters as in TF. Regular expressions follow RE2 where Python's `re` differs in common use
 (`\\w` and friends are ASCII, `.` is one character, `\\0` in a rewrite is the whole match).
-`split` of a scalar gives a 1-D tensor; splitting a vector needs `tf.RaggedTensor`, which
-tapeflow does not have, and raises NotImplementedError. `tf.strings.format` and TF's print
-format of tensor values live in `string_format.py`, the Unicode ops in `string_unicode.py`. None of these ops has a gradient.
+`tf.strings.format` and TF's print format of tensor values live in `string_format.py`; `split`
+and the Unicode ops, which give `tf.RaggedTensor`s, in `string_unicode.py`. None of these ops
+has a gradient.
 """
 import re
 
@@ -33,7 +33,6 @@ LENGTH = define("StringLength", differentiable=False)
 UPPER = define("StringUpper", differentiable=False)
 LOWER = define("StringLower", differentiable=False)
 STRIP = define("StringStrip", differentiable=False)
-SPLIT = define("StringSplitV2", differentiable=False)
 SUBSTR = define("Substr", differentiable=False)
 REGEX_REPLACE = define("StaticRegexReplace", differentiable=False)
 REGEX_FULL_MATCH = define("StaticRegexFullMatch", differentiable=False)
@@ -290,31 +289,6 @@ def _strip_kernel(a):
 def strip(input, name=None):  # noqa: A002
     """Strips leading and trailing whitespace."""
     return execute(STRIP, _strip_kernel, (_strings(input, STRIP),))
-
-
-def _split_kernel(a, sep, maxsplit):
-    parts = a[()].split(sep, maxsplit) if sep else a[()].split(None, maxsplit)
-    out = np.empty(len(parts), dtype=object)
-    out[:] = parts
-    return out
-
-
-def split(input, sep=None, maxsplit=-1, name=None):  # noqa: A002
-    """Splits strings on `sep` (on runs of whitespace when `sep` is None or empty): a scalar
-    into a 1-D string tensor, a vector into a `tf.RaggedTensor` with a row per string."""
-    x = _strings(input, SPLIT)
-    attrs = (_bytes(sep) if sep else b"", int(maxsplit))
-    if x.ndim == 0:
-        return execute(SPLIT, _split_kernel, (x,), attrs)
-    if x.ndim > 1:
-        raise NotImplementedError(f"tf.strings.split of a tensor of rank {x.ndim} (a "
-                                  "RaggedTensor of ragged rank > 1) is not supported yet; "
-                                  "split a vector at a time.")
-    from tapeflow.ops.ragged_tensor import RaggedTensor  # (it imports ops this module precedes)
-    rows = [_split_kernel(np.asarray(v, dtype=object), *attrs) for v in x.numpy()]
-    values = np.concatenate(rows) if rows else np.zeros(0, dtype=object)
-    return RaggedTensor.from_row_lengths(convert_to_tensor(values.astype(object)),
-                                         [len(r) for r in rows], validate=False)
 
 
 def _utf8_offsets(b):
