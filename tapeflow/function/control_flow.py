@@ -22,6 +22,7 @@ from tapeflow.function.loop_arrays import EmittingTensorArray, GraphTensorArray,
 from tapeflow.function.loops import while_flat
 from tapeflow.function.subgraphs import current_graph, differentiable, meta_like
 from tapeflow.ops._op import define, execute
+from tapeflow.ops.comparison import where
 
 COND = define("If", stateful=True)
 COND.meta_fn = lambda *args: args[-1].meta_outputs()
@@ -168,7 +169,6 @@ def cond_flat(pred, true_fn, false_fn, check=None):
     if not t_tr.has_effects() and not f_tr.has_effects():
         subgraphs.inline(graph, t_tr, recorders)
         subgraphs.inline(graph, f_tr, recorders)
-        from tapeflow.ops.comparison import where
         merged = [a if a is b else where(pred, a, b)
                   for a, b in zip(t_vals.tensors, f_vals.tensors)]
         return t_vals.rebuild(merged)

@@ -27,6 +27,7 @@ from tapeflow.ops.joining import stack
 from tapeflow.ops.logging import Assert
 from tapeflow.ops.math import maximum
 from tapeflow.ops.tensor_array import TensorArray
+from tapeflow.ops.joining import concat
 
 def _int32(x):
     t = convert_to_tensor(x)
@@ -189,7 +190,6 @@ def initial_buffer(ta, capacity, element_shape):
         return zeros([capacity] + list(element_shape), ta._dtype)
     parts = stack(rows)
     if rest:
-        from tapeflow.ops.joining import concat
         parts = concat([parts, zeros([rest] + list(element_shape), ta._dtype)], 0)
     return parts
 

@@ -19,6 +19,7 @@ from tapeflow.function.graph import Untraceable
 from tapeflow.function.loop_arrays import EmittingTensorArray, GraphTensorArray, NeedsBuffer
 from tapeflow.function.subgraphs import current_graph, differentiable, meta_like
 from tapeflow.ops._op import define, execute
+from tapeflow.ops.array import reshape
 
 WHILE = define("While", stateful=True)
 DATASET_LOOP = define("ReduceDataset", stateful=True)
@@ -175,7 +176,6 @@ def _scalar_bool(t):
     if t._dtype is not dtypes.bool or t._t.numel() != 1:
         raise ValueError(f"A loop condition must be a scalar bool tensor, got {t!r}.")
     if t._t.ndim:
-        from tapeflow.ops.array import reshape
         t = reshape(t, [])
     return t
 

@@ -21,6 +21,8 @@ from tapeflow.autodiff.tape import READ_VARIABLE
 from tapeflow.function import polymorphic
 from tapeflow.function.graph import Graph, current_graph  # noqa: F401 - re-exported
 from tapeflow.function.plan import compile_plan
+from tapeflow.function.graph import Step
+from tapeflow.function.graph import Untraceable
 
 
 def tracing_into(graph, recorders):
@@ -246,7 +248,6 @@ def inline(parent, tr, recorders):
         return i
     for slot, value in g.constants.items():
         parent.constants[adopt(slot)] = value
-    from tapeflow.function.graph import Step
     for s in g.steps:
         ins = tuple(adopt(i) for i in s.ins)
         outs = tuple(adopt(o) for o in s.outs)
@@ -283,5 +284,4 @@ def check_first_order():
     the gradient being taken inside a trace (a higher-order gradient), the function runs
     eagerly instead, where every order works."""
     if current_graph() is not None and dispatch.recording():
-        from tapeflow.function.graph import Untraceable
         raise Untraceable("a higher-order gradient through graph control flow")

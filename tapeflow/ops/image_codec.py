@@ -22,6 +22,7 @@ from tapeflow._core.errors import InvalidArgumentError
 from tapeflow._core.tensor import convert_to_tensor, wrap, wrap_strings
 from tapeflow.ops._op import check_dtype, define, is_tensor_like
 from tapeflow.ops.strings import host_strings
+from tapeflow.ops.image_color import convert_image_dtype
 
 DECODE_PNG = define("DecodePng", differentiable=False)
 DECODE_JPEG = define("DecodeJpeg", differentiable=False)
@@ -330,7 +331,6 @@ def decode_image(contents, channels=None, dtype=dtypes.uint8, name=None,
                  expand_animations=True):
     """Decodes a BMP, GIF, JPEG or PNG by its magic bytes: [h, w, c], or [frames, h, w, 3]
     for a GIF when `expand_animations`. A float `dtype` scales values to [0, 1)."""
-    from tapeflow.ops.image_color import convert_image_dtype
     channels = 0 if channels is None else int(channels)
     dtype = dtypes.as_dtype(dtype)
     _check_channels(channels, DECODE_IMAGE)

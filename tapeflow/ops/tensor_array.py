@@ -13,6 +13,7 @@ from tapeflow._core.shape import TensorShape
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops.creation import zeros
 from tapeflow.ops.joining import concat, stack, unstack
+from tapeflow.ops.gather import gather
 
 
 class TensorArray:
@@ -97,7 +98,6 @@ class TensorArray:
 
     def read(self, index, name=None):
         if isinstance(index, Tensor) and index._is_symbolic():  # a graph loop's counter
-            from tapeflow.ops.gather import gather
             return gather(self.stack(), index)
         index = self._index(index)
         if not 0 <= index < len(self._values):

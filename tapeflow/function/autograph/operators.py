@@ -17,6 +17,11 @@ from tapeflow.function import control_flow, loop_arrays, loops, subgraphs
 from tapeflow.function.autograph.ranges import SymbolicRange, range_bounds
 from tapeflow.function.graph import Untraceable
 from tapeflow.function.subgraphs import current_graph
+from tapeflow.ops.array import reshape
+from tapeflow.ops.comparison import equal, greater, less, logical_and, logical_not, logical_or
+from tapeflow.ops.creation import zeros
+from tapeflow.ops.gather import gather
+from tapeflow.ops.logging import Assert
 
 _LIMITATIONS = ("https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/"
                 "autograph/g3doc/reference/limitations.md#consistency-of-control-flow-types")
@@ -131,7 +136,6 @@ def _verify_condition(cond, tag):
         if cond._t.numel() > 1:
             raise ValueError(f"condition of {tag} expected to be `tf.bool` scalar, got {cond};"
                              f" {hint}")
-        from tapeflow.ops.array import reshape
         cond = reshape(cond, [])
     return cond
 
@@ -247,7 +251,6 @@ def or_(a, b):
 
 def not_(a):
     if isinstance(a, Tensor):
-        from tapeflow.ops.comparison import logical_not
         return logical_not(a)
     return not a
 
@@ -256,7 +259,6 @@ def assert_stmt(test, message):
     """`assert test, message()` (Feature.ASSERT_STATEMENTS): a tensor makes a
     tf.debugging.Assert, checked each time the function runs."""
     if isinstance(test, Tensor):
-        from tapeflow.ops.logging import Assert
         return Assert(test, [message()])
     assert test, message()
 
@@ -264,7 +266,6 @@ def assert_stmt(test, message):
 def eq(a, b):
     """`a == b` (with Feature.EQUALITY_OPERATORS): tf.equal when either is a tensor."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
-        from tapeflow.ops.comparison import equal
         return equal(a, b)
     return a == b
 
@@ -365,7 +366,6 @@ def _zero_like(like):
     if isinstance(like, (int, float)):
         return type(like)(0)
     if isinstance(like, Tensor):
-        from tapeflow.ops.creation import zeros
         return zeros(list(like._t.shape), like.dtype)
     if isinstance(like, (list, tuple, dict)):
         return nest.map_structure(_zero_like, like)
@@ -428,7 +428,6 @@ def _tf_while_stmt(test, body, get_state, set_state, symbol_names, opts):
                                     trip_count=opts.get("trip_count"))
     final = tuple(state.unflatten(final))
     if once:
-        from tapeflow.ops.logging import Assert
         Assert(final[0], [_zero_iterations_message(symbol_names, nulls, original)])
         final = final[1:]
     set_state(final)
@@ -497,7 +496,6 @@ def _with_iterate(get_state, set_state, symbol_names, opts, first):
 def _tf_range_for_stmt(iter_, extra_test, body, get_state, set_state, symbol_names, opts):
     start, limit, delta = range_bounds(iter_)
     holder, get, put, names = _with_iterate(get_state, set_state, symbol_names, opts, start)
-    from tapeflow.ops.comparison import greater, less, logical_and, logical_or
     step = iter_.delta
     sign = None if isinstance(step, Tensor) and step._is_symbolic() else \
         (step.numpy().item() if isinstance(step, Tensor) else step)
@@ -530,8 +528,6 @@ def _tf_tensor_for_stmt(iter_, extra_test, body, get_state, set_state, symbol_na
         raise OperatorNotAllowedInGraphError(
             "Iterating over a symbolic `tf.Tensor` whose first dimension is only known when the "
             "tf.function runs is not supported by tapeflow's AutoGraph yet.")
-    from tapeflow.ops.comparison import less, logical_and
-    from tapeflow.ops.gather import gather
     holder, get, put, names = _with_iterate(get_state, set_state, symbol_names, {},
                                             convert_to_tensor(0))
 

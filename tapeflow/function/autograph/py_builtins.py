@@ -6,6 +6,12 @@ import builtins
 from tapeflow._core import dtypes
 from tapeflow._core.tensor import Tensor
 from tapeflow.function.autograph.ranges import tf_range
+from tapeflow.ops.array import shape
+from tapeflow.ops.elementwise import abs as tf_abs
+from tapeflow.ops.elementwise import cast
+from tapeflow.ops.math import maximum
+from tapeflow.ops.strings import to_number
+from tapeflow.ops.tensor_array import TensorArray
 
 _UNSPECIFIED = object()
 
@@ -16,7 +22,6 @@ def _is_tensor(x):
 
 def abs_(x):
     if _is_tensor(x):
-        from tapeflow.ops.elementwise import abs as tf_abs
         return tf_abs(x)
     return builtins.abs(x)
 
@@ -24,9 +29,7 @@ def abs_(x):
 def float_(x=0):
     if _is_tensor(x):
         if x.dtype is dtypes.string:
-            from tapeflow.ops.strings import to_number
             return to_number(x, out_type=dtypes.float32)
-        from tapeflow.ops.elementwise import cast
         return cast(x, dtypes.float32)
     return builtins.float(x)
 
@@ -36,15 +39,12 @@ def int_(x=0, base=_UNSPECIFIED):
         if base not in (10, _UNSPECIFIED):
             raise NotImplementedError(f"base {base} not supported for int")
         if x.dtype is dtypes.string:
-            from tapeflow.ops.strings import to_number
             return to_number(x, out_type=dtypes.int32)
-        from tapeflow.ops.elementwise import cast
         return cast(x, dtypes.int32)
     return builtins.int(x) if base is _UNSPECIFIED else builtins.int(x, base)
 
 
 def len_(s):
-    from tapeflow.ops.tensor_array import TensorArray
     if isinstance(s, TensorArray):
         return s.size()
     if _is_tensor(s):
@@ -52,7 +52,6 @@ def len_(s):
             raise ValueError(f"len requires a non-scalar tensor, got one of shape {s.shape}")
         n = s.shape[0]
         if n is None:
-            from tapeflow.ops.array import shape
             return shape(s)[0]
         return n
     return builtins.len(s)
@@ -67,7 +66,6 @@ def print_(*objects, **kwargs):
 
 def range_(start_or_stop, stop=_UNSPECIFIED, step=_UNSPECIFIED):
     if any(_is_tensor(a) for a in (start_or_stop, stop, step)):
-        from tapeflow.ops.math import maximum
         if step is not _UNSPECIFIED:
             return tf_range(start_or_stop, stop, step)
         if stop is not _UNSPECIFIED:

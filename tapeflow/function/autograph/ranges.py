@@ -6,6 +6,7 @@ from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.function.graph import Untraceable
 from tapeflow.function.subgraphs import current_graph
 from tapeflow.ops import creation
+from tapeflow.ops.elementwise import cast
 
 _RANK = {dtypes.int32: 0, dtypes.int64: 1, dtypes.float32: 2, dtypes.float64: 3}
 
@@ -55,7 +56,6 @@ def tf_range(start, limit=None, delta=1, dtype=None, name="range"):
 
 def range_bounds(r):
     """(start, limit, delta) of a SymbolicRange as tensors of its dtype."""
-    from tapeflow.ops.elementwise import cast
     out = []
     for b in (r.start, r.limit, r.delta):
         t = b if isinstance(b, Tensor) else convert_to_tensor(b, dtype=r.dtype)
