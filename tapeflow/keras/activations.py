@@ -8,7 +8,9 @@ the output's identity (checked through a weak reference) holds the last few.
 """
 import weakref
 
-import tapeflow as tf
+from tapeflow._core.tensor import constant, convert_to_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, elementwise as elementwise_ops, nn as nn_ops)
 from tapeflow.keras._objects import deserialize_object, get_object
 
 _LOGITS = {}
@@ -38,22 +40,24 @@ def keras_logits(output):
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """`max(x, 0)`, or with options: a slope below `threshold`, a cap at `max_value`."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return tf.nn.relu(x)
-    x = tf.convert_to_tensor(x)
+        return nn_ops.relu(x)
+    x = convert_to_tensor(x)
     if negative_slope != 0.0:
         if max_value is None and threshold == 0:
-            return tf.nn.leaky_relu(x, alpha=negative_slope)
-        negative_part = tf.nn.relu(-x + threshold) if threshold != 0 else tf.nn.relu(-x)
+            return nn_ops.leaky_relu(x, alpha=negative_slope)
+        negative_part = nn_ops.relu(-x + threshold) if threshold != 0 else nn_ops.relu(-x)
     clip_max = max_value is not None
     if threshold != 0:
-        x = tf.where(x > tf.cast(threshold, x.dtype), x, tf.zeros_like(x))
+        x = comparison_ops.where(x > elementwise_ops.cast(threshold, x.dtype), x,
+                                 creation_ops.zeros_like(x))
     elif max_value == 6:
-        x = tf.nn.relu6(x)
+        x = nn_ops.relu6(x)
         clip_max = False
     else:
-        x = tf.nn.relu(x)
+        x = nn_ops.relu(x)
     if clip_max:
-        x = tf.clip_by_value(x, tf.cast(0.0, x.dtype), tf.cast(max_value, x.dtype))
+        x = elementwise_ops.clip_by_value(x, elementwise_ops.cast(0.0, x.dtype),
+                                          elementwise_ops.cast(max_value, x.dtype))
     if negative_slope != 0.0:
         x = x - negative_slope * negative_part
     return x
@@ -61,70 +65,70 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 def leaky_relu(x, negative_slope=0.2):
     """`x` where positive, `negative_slope * x` elsewhere."""
-    return tf.nn.leaky_relu(x, alpha=negative_slope)
+    return nn_ops.leaky_relu(x, alpha=negative_slope)
 
 
 def relu6(x):
     """`min(max(x, 0), 6)`."""
-    return tf.nn.relu6(x)
+    return nn_ops.relu6(x)
 
 
 def softmax(x, axis=-1):
     """`exp(x) / sum(exp(x))` along `axis` (the logits are remembered for crossentropy)."""
     if axis is None:
-        x = tf.convert_to_tensor(x)
-        output = tf.reshape(tf.nn.softmax(tf.reshape(x, [-1])), tf.shape(x))
+        x = convert_to_tensor(x)
+        output = array_ops.reshape(nn_ops.softmax(array_ops.reshape(x, [-1])), array_ops.shape(x))
     else:
-        output = tf.nn.softmax(x, axis=axis)
+        output = nn_ops.softmax(x, axis=axis)
     return _remember_logits(output, x)
 
 
 def log_softmax(x, axis=-1):
     """`x - log(sum(exp(x)))` along `axis`."""
-    return tf.nn.log_softmax(x, axis=axis)
+    return nn_ops.log_softmax(x, axis=axis)
 
 
 def sigmoid(x):
     """`1 / (1 + exp(-x))` (the logits are remembered for crossentropy)."""
-    return _remember_logits(tf.math.sigmoid(x), x)
+    return _remember_logits(elementwise_ops.sigmoid(x), x)
 
 
 def tanh(x):
     """The hyperbolic tangent."""
-    return tf.math.tanh(x)
+    return elementwise_ops.tanh(x)
 
 
 def elu(x, alpha=1.0):
     """`x` where positive, `alpha * (exp(x) - 1)` elsewhere."""
-    res = tf.nn.elu(x)
+    res = nn_ops.elu(x)
     if alpha == 1:
         return res
-    return tf.where(tf.convert_to_tensor(x) > 0, res, alpha * res)
+    return comparison_ops.where(convert_to_tensor(x) > 0, res, alpha * res)
 
 
 def selu(x):
     """Scaled ELU with the self-normalising constants."""
-    return tf.nn.selu(x)
+    return nn_ops.selu(x)
 
 
 def gelu(x, approximate=False):
     """Gaussian error linear unit (`approximate=True`: the tanh approximation)."""
-    return tf.nn.gelu(x, approximate=approximate)
+    return nn_ops.gelu(x, approximate=approximate)
 
 
 def softplus(x):
     """`log(exp(x) + 1)`."""
-    return tf.math.softplus(x)
+    return nn_ops.softplus(x)
 
 
 def softsign(x):
     """`x / (abs(x) + 1)`."""
-    return tf.nn.softsign(x)
+    return nn_ops.softsign(x)
 
 
 def silu(x):
     """`x * sigmoid(x)` (also named swish)."""
-    return tf.nn.silu(x)
+    return nn_ops.silu(x)
 
 
 swish = silu
@@ -132,18 +136,18 @@ swish = silu
 
 def exponential(x):
     """`exp(x)`."""
-    return tf.exp(x)
+    return elementwise_ops.exp(x)
 
 
 def hard_sigmoid(x):
     """`relu6(x + 3) / 6`, a piecewise-linear sigmoid."""
-    x = tf.convert_to_tensor(x)
-    return tf.nn.relu6(x + tf.constant(3.0, x.dtype)) / tf.constant(6.0, x.dtype)
+    x = convert_to_tensor(x)
+    return nn_ops.relu6(x + constant(3.0, x.dtype)) / constant(6.0, x.dtype)
 
 
 def hard_silu(x):
     """`x * hard_sigmoid(x)` (also named hard_swish)."""
-    x = tf.convert_to_tensor(x)
+    x = convert_to_tensor(x)
     return x * hard_sigmoid(x)
 
 
@@ -152,7 +156,7 @@ hard_swish = hard_silu
 
 def mish(x):
     """`x * tanh(softplus(x))`."""
-    x = tf.convert_to_tensor(x)
+    x = convert_to_tensor(x)
     return x * tanh(softplus(x))
 
 

@@ -1,14 +1,17 @@
 """`keras.constraints`: projections applied to a weight after each optimizer update
 (`MaxNorm`, `MinMaxNorm`, `NonNeg`, `UnitNorm`), by name or object, with `get` /
 `serialize` / `deserialize`. Formulas are Keras 3's."""
-import tapeflow as tf
+from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops import (creation as creation_ops, elementwise as elementwise_ops,
+                          math as math_ops, reduction as reduction_ops)
 from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 
 EPSILON = 1e-7
 
 
 def _norms(w, axis):
-    return tf.sqrt(tf.reduce_sum(tf.square(w), axis=axis, keepdims=True))
+    return elementwise_ops.sqrt(
+        reduction_ops.reduce_sum(elementwise_ops.square(w), axis=axis, keepdims=True))
 
 
 class Constraint:
@@ -33,10 +36,10 @@ class MaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = tf.convert_to_tensor(w)
+        w = convert_to_tensor(w)
         norms = _norms(w, self.axis)
-        desired = tf.clip_by_value(norms, tf.cast(0, norms.dtype),
-                                   tf.cast(self.max_value, norms.dtype))
+        desired = elementwise_ops.clip_by_value(norms, elementwise_ops.cast(0, norms.dtype),
+                                                elementwise_ops.cast(self.max_value, norms.dtype))
         return w * (desired / (EPSILON + norms))
 
     def get_config(self):
@@ -47,8 +50,8 @@ class NonNeg(Constraint):
     """Sets negative weights to zero."""
 
     def __call__(self, w):
-        w = tf.convert_to_tensor(w)
-        return tf.maximum(w, tf.zeros_like(w))
+        w = convert_to_tensor(w)
+        return math_ops.maximum(w, creation_ops.zeros_like(w))
 
 
 class UnitNorm(Constraint):
@@ -58,7 +61,7 @@ class UnitNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = tf.convert_to_tensor(w)
+        w = convert_to_tensor(w)
         return w / (EPSILON + _norms(w, self.axis))
 
     def get_config(self):
@@ -75,10 +78,11 @@ class MinMaxNorm(Constraint):
         self.axis = axis
 
     def __call__(self, w):
-        w = tf.convert_to_tensor(w)
+        w = convert_to_tensor(w)
         norms = _norms(w, self.axis)
-        clipped = tf.clip_by_value(norms, tf.cast(self.min_value, norms.dtype),
-                                   tf.cast(self.max_value, norms.dtype))
+        clipped = elementwise_ops.clip_by_value(norms,
+                                                elementwise_ops.cast(self.min_value, norms.dtype),
+                                                elementwise_ops.cast(self.max_value, norms.dtype))
         desired = self.rate * clipped + (1 - self.rate) * norms
         return w * (desired / (EPSILON + norms))
 

@@ -10,13 +10,17 @@ import math
 
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.dtypes import as_dtype
+from tapeflow._core.tensor import constant as constant_tensor, is_tensor
+from tapeflow.ops import array as array_ops, elementwise as elementwise_ops, linalg as linalg_ops
+from tapeflow.ops import random as random_ops
 from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 from tapeflow.keras.engine.naming import to_snake_case
 
 
 def _dtype(dtype):
-    return tf.float32 if dtype is None else tf.as_dtype(dtype)
+    return dtypes.float32 if dtype is None else as_dtype(dtype)
 
 
 def _shape(shape):
@@ -57,11 +61,11 @@ class Constant(Initializer):
         if isinstance(value, float):  # Keras's ops.cast makes a Python float float32 first
             value = np.float32(value)
         value = np.asarray(value, dtype=dtype.as_numpy_dtype)
-        return tf.constant(np.broadcast_to(value, _shape(shape)).copy(), dtype=dtype)
+        return constant_tensor(np.broadcast_to(value, _shape(shape)).copy(), dtype=dtype)
 
     def get_config(self):
         value = self.value
-        if isinstance(value, np.ndarray) or tf.is_tensor(value):
+        if isinstance(value, np.ndarray) or is_tensor(value):
             value = np.asarray(value).tolist()
         return {"value": value}
 
@@ -71,7 +75,7 @@ class Zeros(Initializer):
 
     def __call__(self, shape, dtype=None):
         dtype = _dtype(dtype)
-        return tf.constant(np.zeros(_shape(shape), dtype.as_numpy_dtype), dtype=dtype)
+        return constant_tensor(np.zeros(_shape(shape), dtype.as_numpy_dtype), dtype=dtype)
 
 
 class Ones(Initializer):
@@ -79,7 +83,7 @@ class Ones(Initializer):
 
     def __call__(self, shape, dtype=None):
         dtype = _dtype(dtype)
-        return tf.constant(np.ones(_shape(shape), dtype.as_numpy_dtype), dtype=dtype)
+        return constant_tensor(np.ones(_shape(shape), dtype.as_numpy_dtype), dtype=dtype)
 
 
 class Identity(Initializer):
@@ -94,7 +98,7 @@ class Identity(Initializer):
             raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
                              f"Received: shape={shape} of rank {len(shape)}.")
         dtype = _dtype(dtype)
-        return tf.constant(self.gain * np.eye(*shape), dtype=dtype)
+        return constant_tensor(self.gain * np.eye(*shape), dtype=dtype)
 
 
 class RandomInitializer(Initializer):
@@ -108,8 +112,8 @@ class RandomInitializer(Initializer):
 
     def _draw(self, kind, shape, dtype, **kwargs):
         if self.seed is None:
-            return getattr(tf.random, kind)(shape, dtype=dtype, **kwargs)
-        stateless = getattr(tf.random, "stateless_" + kind)
+            return getattr(random_ops, kind)(shape, dtype=dtype, **kwargs)
+        stateless = getattr(random_ops, "stateless_" + kind)
         return stateless(shape, seed=[self.seed, 0], dtype=dtype, **kwargs)
 
     def get_config(self):
@@ -244,8 +248,12 @@ def _variance_scaling(name, scale, mode, distribution, doc):
         return {"seed": self.seed, "input_axes": self.input_axes,
                 "output_axes": self.output_axes}
 
-    return type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config,
-                                            "__doc__": doc, "__module__": __name__})
+    return type(name, (VarianceScaling, ), {
+        "__init__": __init__,
+        "get_config": get_config,
+        "__doc__": doc,
+        "__module__": __name__
+    })
 
 
 GlorotUniform = _variance_scaling(
@@ -284,11 +292,11 @@ class Orthogonal(RandomInitializer):
                              f"Received: shape={shape} of rank {len(shape)}.")
         rows, cols = math.prod(shape[:-1]), shape[-1]
         a = self._draw("normal", (max(rows, cols), min(rows, cols)), dtype)
-        q, r = tf.linalg.qr(a)
-        q = q * tf.sign(tf.linalg.diag_part(r))
+        q, r = linalg_ops.qr(a)
+        q = q * elementwise_ops.sign(linalg_ops.diag_part(r))
         if rows < cols:
-            q = tf.transpose(q)
-        return self.gain * tf.reshape(q, shape)
+            q = array_ops.transpose(q)
+        return self.gain * array_ops.reshape(q, shape)
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}

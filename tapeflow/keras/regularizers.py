@@ -5,7 +5,9 @@ import math
 
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core.tensor import constant, convert_to_tensor
+from tapeflow.ops import (creation as creation_ops, elementwise as elementwise_ops,
+                          linalg as linalg_ops, math as math_ops, reduction as reduction_ops)
 from tapeflow.keras._objects import deserialize_object, get_object, serialize_object
 
 
@@ -43,12 +45,14 @@ class L1L2(Regularizer):
         self.l2 = validate_float_arg(0.0 if l2 is None else l2, name="l2")
 
     def __call__(self, x):
-        x = tf.convert_to_tensor(x)
-        regularization = tf.constant(0.0, dtype=x.dtype)
+        x = convert_to_tensor(x)
+        regularization = constant(0.0, dtype=x.dtype)
         if self.l1 != 0.0:
-            regularization += tf.cast(self.l1, x.dtype) * tf.reduce_sum(tf.abs(x))
+            regularization += elementwise_ops.cast(self.l1, x.dtype) * reduction_ops.reduce_sum(
+                elementwise_ops.abs(x))
         if self.l2 != 0.0:
-            regularization += tf.cast(self.l2, x.dtype) * tf.reduce_sum(tf.square(x))
+            regularization += elementwise_ops.cast(self.l2, x.dtype) * reduction_ops.reduce_sum(
+                elementwise_ops.square(x))
         return regularization
 
     def get_config(self):
@@ -63,8 +67,9 @@ class L1(Regularizer):
         self.l1 = float(np.float32(validate_float_arg(0.01 if l1 is None else l1, name="l1")))
 
     def __call__(self, x):
-        x = tf.convert_to_tensor(x)
-        return tf.cast(self.l1, x.dtype) * tf.reduce_sum(tf.abs(x))
+        x = convert_to_tensor(x)
+        return elementwise_ops.cast(self.l1, x.dtype) * reduction_ops.reduce_sum(
+            elementwise_ops.abs(x))
 
     def get_config(self):
         return {"l1": self.l1}
@@ -77,8 +82,9 @@ class L2(Regularizer):
         self.l2 = validate_float_arg(0.01 if l2 is None else l2, name="l2")
 
     def __call__(self, x):
-        x = tf.convert_to_tensor(x)
-        return tf.cast(self.l2, x.dtype) * tf.reduce_sum(tf.square(x))
+        x = convert_to_tensor(x)
+        return elementwise_ops.cast(self.l2, x.dtype) * reduction_ops.reduce_sum(
+            elementwise_ops.square(x))
 
     def get_config(self):
         return {"l2": self.l2}
@@ -96,23 +102,24 @@ class OrthogonalRegularizer(Regularizer):
         self.mode = mode
 
     def __call__(self, inputs):
-        inputs = tf.convert_to_tensor(inputs)
+        inputs = convert_to_tensor(inputs)
         if len(inputs.shape) != 2:
             raise ValueError("Inputs to OrthogonalRegularizer must have rank 2. Received: "
                              f"inputs.shape={inputs.shape}")
         axis = 1 if self.mode == "rows" else 0
-        inv_norm = tf.math.rsqrt(tf.reduce_sum(tf.square(inputs), axis=axis, keepdims=True))
-        inputs = inputs * tf.minimum(inv_norm, 1.0 / 1e-7)
+        inv_norm = elementwise_ops.rsqrt(
+            reduction_ops.reduce_sum(elementwise_ops.square(inputs), axis=axis, keepdims=True))
+        inputs = inputs * math_ops.minimum(inv_norm, 1.0 / 1e-7)
         if self.mode == "rows":
-            product = tf.matmul(inputs, inputs, transpose_b=True)
+            product = linalg_ops.matmul(inputs, inputs, transpose_b=True)
             size = inputs.shape[0]
         else:
-            product = tf.matmul(inputs, inputs, transpose_a=True)
+            product = linalg_ops.matmul(inputs, inputs, transpose_a=True)
             size = inputs.shape[1]
-        off_diagonal = product * (1.0 - tf.eye(size, dtype=inputs.dtype))
+        off_diagonal = product * (1.0 - creation_ops.eye(size, dtype=inputs.dtype))
         num_pairs = size * (size - 1.0) / 2.0
-        return tf.cast(self.factor, inputs.dtype) * 0.5 * \
-            tf.reduce_sum(tf.abs(off_diagonal)) / num_pairs
+        return elementwise_ops.cast(self.factor, inputs.dtype) * 0.5 * \
+            reduction_ops.reduce_sum(elementwise_ops.abs(off_diagonal)) / num_pairs
 
     def get_config(self):
         return {"factor": self.factor, "mode": self.mode}

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-import tapeflow as tf
+from tapeflow.ops import array as array_ops, creation as creation_ops
 from tapeflow._core import dtypes, nest
 from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.keras.engine import naming
@@ -61,7 +61,7 @@ def _probe(structure, sizes):
             return x
         shape = [(batch if i == 0 else other) if d is None else d
                  for i, d in enumerate(x.shape)]
-        return tf.zeros(shape, dtype=x.dtype)
+        return creation_ops.zeros(shape, dtype=x.dtype)
     return nest.map_structure(make, structure)
 
 
@@ -190,9 +190,9 @@ def _adjust_rank(x, ref_shape):
     squeezed (so `fit` takes `xs` of shape (n,) for `Input(shape=(1,))`)."""
     rank, ref_rank = len(x.shape), len(ref_shape)
     if rank == ref_rank + 1 and x.shape[-1] == 1:
-        return tf.squeeze(x, axis=-1)
+        return array_ops.squeeze(x, axis=-1)
     if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
-        return tf.expand_dims(x, axis=-1)
+        return array_ops.expand_dims(x, axis=-1)
     return x
 
 

@@ -3,7 +3,7 @@ the layer call that produced it). `keras.Input` makes one; calling a layer on on
 (functional.py). Arithmetic operators on KerasTensors become small operator layers, so
 `keras.Model(inp, (dense(inp) + inp) * 2)` works as in Keras.
 """
-import tapeflow as tf
+from tapeflow._core.dtypes import as_dtype
 from tapeflow.keras.engine import naming
 
 
@@ -12,7 +12,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", sparse=False, name=None, record_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = tf.as_dtype(dtype).name
+        self.dtype = as_dtype(dtype).name
         self.sparse = sparse
         self.name = name or naming.uniquify("keras_tensor")
         self._keras_history = record_history  # (layer, node_index, tensor_index)

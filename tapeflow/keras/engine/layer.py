@@ -14,7 +14,10 @@ import warnings
 
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core import nest
+from tapeflow._core.dtypes import as_dtype
+from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops import array as array_ops, elementwise as elementwise_ops
 from tapeflow._core.tensor import Tensor
 from tapeflow._core.variable import Variable
 from tapeflow.function.autograph import converted_method
@@ -196,7 +199,7 @@ class Layer:
         self._trainable = bool(trainable)
         if isinstance(dtype, dict):
             dtype = dtype.get("config", {}).get("name", "float32")
-        self._dtype = tf.as_dtype(dtype or config.floatx())
+        self._dtype = as_dtype(dtype or config.floatx())
         self.autocast = autocast
         if activity_regularizer is not None:
             from tapeflow.keras import regularizers
@@ -252,7 +255,7 @@ class Layer:
             inputs = self._convert_inputs(inputs)
         elif inputs._dtype is not self._dtype and self.autocast and \
                 inputs._dtype.is_floating and self._dtype.is_floating:
-            inputs = tf.cast(inputs, self._dtype)
+            inputs = elementwise_ops.cast(inputs, self._dtype)
         if not self.built:
             self._build_on_call(inputs)
         spec = type(self)._call_spec_cache
@@ -291,8 +294,8 @@ class Layer:
             if first:
                 self.__dict__["_called"] = True
         if self.activity_regularizer is not None:
-            for o in tf.nest.flatten(outputs):
-                batch = tf.cast(tf.shape(o)[0], o.dtype)
+            for o in nest.flatten(outputs):
+                batch = elementwise_ops.cast(array_ops.shape(o)[0], o.dtype)
                 self.add_loss(self.activity_regularizer(o) / batch)
         if self.supports_masking and (mask is not None or
                                       type(self).compute_mask is not Layer.compute_mask):
@@ -311,11 +314,11 @@ class Layer:
         if isinstance(inputs, (np.ndarray, np.generic, list, float, int)):
             a = np.asarray(inputs)
             if a.dtype.kind == "f" and self.autocast and self._dtype.is_floating:
-                return tf.convert_to_tensor(a, dtype=self._dtype)
-            return tf.convert_to_tensor(a)
+                return convert_to_tensor(a, dtype=self._dtype)
+            return convert_to_tensor(a)
         if isinstance(inputs, Tensor) and self.autocast and inputs.dtype.is_floating and \
                 self._dtype.is_floating and inputs.dtype is not self._dtype:
-            return tf.cast(inputs, self._dtype)
+            return elementwise_ops.cast(inputs, self._dtype)
         return inputs
 
     def _build_on_call(self, inputs):
@@ -345,7 +348,7 @@ class Layer:
                     overwrite_with_gradient=False, name=None, **kwargs):
         from tapeflow.keras import initializers
         shape = () if shape is None else tuple(shape)
-        dtype = tf.as_dtype(dtype or self._dtype)
+        dtype = as_dtype(dtype or self._dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating else "zeros"
         init = initializers.get(initializer)
@@ -539,7 +542,7 @@ class Layer:
     def compute_output_shape(self, input_shape):
         from tapeflow.keras.engine.keras_tensor import KerasTensor
         out = self(KerasTensor(input_shape, self.dtype))
-        return tf.nest.map_structure(lambda t: t.shape, out)
+        return nest.map_structure(lambda t: t.shape, out)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

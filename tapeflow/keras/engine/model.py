@@ -3,7 +3,7 @@
 `keras.Model(inputs, outputs)` makes a functional model (functional.py); a subclass defines
 its layers in `__init__` and its computation in `call`, with any extra arguments it likes.
 """
-import tapeflow as tf
+from tapeflow.ops import creation as creation_ops
 from tapeflow.keras.engine import naming
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.engine.training import Trainer
@@ -102,7 +102,7 @@ class Model(Trainer, Layer):
             raise ValueError("You must provide an `input_shape` argument.")
 
         def zeros(shape):
-            return tf.zeros([1 if d is None else d for d in shape], dtype=self.dtype)
+            return creation_ops.zeros([1 if d is None else d for d in shape], dtype=self.dtype)
         if isinstance(input_shape, (list, tuple)) and input_shape and \
                 isinstance(input_shape[0], (list, tuple)):
             x = [zeros(s) for s in input_shape]

@@ -1,6 +1,7 @@
 """Activation layers: Softmax, ReLU (with max_value, negative_slope, threshold), LeakyReLU,
 ELU — the activation functions as layers with their own arguments."""
-import tapeflow as tf
+from tapeflow.ops import (comparison as comparison_ops, elementwise as elementwise_ops,
+                          math as math_ops, nn as nn_ops, reduction as reduction_ops)
 from tapeflow.keras.engine.layer import Layer
 
 
@@ -27,10 +28,11 @@ class Softmax(_Elementwise):
 
     def call(self, inputs, mask=None):
         if mask is not None:
-            inputs = inputs + (1.0 - tf.cast(mask, inputs.dtype)) * -1e9
+            inputs = inputs + (1.0 - elementwise_ops.cast(mask, inputs.dtype)) * -1e9
         if isinstance(self.axis, (tuple, list)):
-            return tf.exp(inputs - tf.reduce_logsumexp(inputs, axis=self.axis, keepdims=True))
-        return tf.nn.softmax(inputs, axis=self.axis)
+            return elementwise_ops.exp(
+                inputs - reduction_ops.reduce_logsumexp(inputs, axis=self.axis, keepdims=True))
+        return nn_ops.softmax(inputs, axis=self.axis)
 
     def get_config(self):
         config = super().get_config()
@@ -56,12 +58,12 @@ class ReLU(_Elementwise):
 
     def call(self, inputs):
         if self.negative_slope == 0 and self.threshold == 0:
-            out = tf.nn.relu(inputs)
+            out = nn_ops.relu(inputs)
         else:
-            above = tf.cast(inputs > self.threshold, inputs.dtype)
+            above = elementwise_ops.cast(inputs > self.threshold, inputs.dtype)
             out = inputs * above + self.negative_slope * (inputs - self.threshold) * (1 - above)
         if self.max_value is not None:
-            out = tf.minimum(out, tf.cast(self.max_value, inputs.dtype))
+            out = math_ops.minimum(out, elementwise_ops.cast(self.max_value, inputs.dtype))
         return out
 
     def get_config(self):
@@ -81,7 +83,7 @@ class LeakyReLU(_Elementwise):
         self.negative_slope = negative_slope
 
     def call(self, inputs):
-        return tf.nn.leaky_relu(inputs, alpha=self.negative_slope)
+        return nn_ops.leaky_relu(inputs, alpha=self.negative_slope)
 
     def get_config(self):
         config = super().get_config()
@@ -97,9 +99,9 @@ class ELU(_Elementwise):
         self.alpha = alpha
 
     def call(self, inputs):
-        out = tf.nn.elu(inputs)
+        out = nn_ops.elu(inputs)
         if self.alpha != 1.0:
-            out = tf.where(inputs > 0, out, out * self.alpha)
+            out = comparison_ops.where(inputs > 0, out, out * self.alpha)
         return out
 
     def get_config(self):

@@ -3,7 +3,12 @@ projections query/key/value (d_model, num_heads, key_dim) and attention_output (
 value_dim, d_model)) and Attention (Luong dot-product or Bahdanau concat scores)."""
 import math
 
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.tensor import constant
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, einsum as einsum_ops,
+                          elementwise as elementwise_ops, linalg as linalg_ops, nn as nn_ops,
+                          nn_impl as nn_impl_ops, reduction as reduction_ops)
 from tapeflow.keras.engine.layer import Layer, variable_scope
 from tapeflow.keras.engine.masking import get_keras_mask
 from tapeflow.keras.layers.wrappers import _build_child
@@ -36,35 +41,37 @@ class _Projection(Layer):
         self.built = True
 
     def call(self, inputs):
-        y = tf.einsum(self.equation, inputs, self.kernel)
+        y = einsum_ops.einsum(self.equation, inputs, self.kernel)
         return y if self.bias is None else y + self.bias
 
 
 def _masked_softmax(scores, mask):
     if mask is None:
-        return tf.nn.softmax(scores, axis=-1)
-    scores = tf.where(mask, scores, tf.fill(_shape(scores), tf.constant(_NEG, scores.dtype)))
-    return tf.where(mask, tf.nn.softmax(scores, axis=-1), tf.zeros_like(scores))
+        return nn_ops.softmax(scores, axis=-1)
+    scores = comparison_ops.where(mask, scores,
+                                  creation_ops.fill(_shape(scores), constant(_NEG, scores.dtype)))
+    return comparison_ops.where(mask, nn_ops.softmax(scores, axis=-1),
+                                creation_ops.zeros_like(scores))
 
 
 def _causal_mask(t, s):
-    rows = tf.range(t)[:, None]
-    cols = tf.range(s)[None, :]
-    return tf.expand_dims(rows >= cols, 0)  # (1, T, S): query i sees keys <= i
+    rows = creation_ops.range(t)[:, None]
+    cols = creation_ops.range(s)[None, :]
+    return array_ops.expand_dims(rows >= cols, 0)  # (1, T, S): query i sees keys <= i
 
 
 def _dim(x, axis):
     """A static dimension when known (keeps tf.function traces free of shape tensors)."""
     d = x.shape[axis]
-    return d if d is not None else tf.shape(x)[axis]
+    return d if d is not None else array_ops.shape(x)[axis]
 
 
 def _shape(x):
-    return tuple(x.shape) if all(d is not None for d in x.shape) else tf.shape(x)
+    return tuple(x.shape) if all(d is not None for d in x.shape) else array_ops.shape(x)
 
 
 def _and(a, b):
-    return b if a is None else tf.logical_and(a, b)
+    return b if a is None else comparison_ops.logical_and(a, b)
 
 
 class MultiHeadAttention(Layer):
@@ -172,15 +179,18 @@ class MultiHeadAttention(Layer):
                         use_causal_mask):
         mask = None
         if query_mask is not None:
-            mask = tf.expand_dims(tf.cast(query_mask, tf.bool), -1)       # (B, T, 1)
+            mask = array_ops.expand_dims(elementwise_ops.cast(query_mask, dtypes.bool),
+                                         -1)  # (B, T, 1)
         for m in (value_mask, key_mask):
             if m is not None:
-                mask = _and(mask, tf.expand_dims(tf.cast(m, tf.bool), -2))  # (B, 1, S)
+                m = elementwise_ops.cast(m, dtypes.bool)
+                mask = _and(mask, array_ops.expand_dims(m, -2))  # (B, 1, S)
         if use_causal_mask:
             mask = _and(mask, _causal_mask(_dim(query, 1), _dim(value, 1)))
         if attention_mask is not None:
-            attention_mask = tf.cast(attention_mask, tf.bool)
-            mask = attention_mask if mask is None else tf.logical_and(attention_mask, mask)
+            attention_mask = elementwise_ops.cast(attention_mask, dtypes.bool)
+            mask = attention_mask if mask is None else comparison_ops.logical_and(
+                attention_mask, mask)
         return mask
 
     def call(self, query, value, key=None, query_mask=None, value_mask=None, key_mask=None,
@@ -195,18 +205,18 @@ class MultiHeadAttention(Layer):
             self.build(tuple(query.shape), tuple(value.shape), tuple(key.shape))
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
-        q = self._query_dense(query) * tf.constant(self._inverse_sqrt_key_dim, query.dtype)
+        q = self._query_dense(query) * constant(self._inverse_sqrt_key_dim, query.dtype)
         k = self._key_dense(key)
         v = self._value_dense(value)
-        scores = tf.einsum("aecd,abcd->acbe", k, q)                        # (B, N, T, S)
+        scores = einsum_ops.einsum("aecd,abcd->acbe", k, q)                        # (B, N, T, S)
         if mask is not None:
-            mask = tf.expand_dims(mask, 1)
-            mask = tf.logical_and(mask, tf.ones(_shape(scores), tf.bool))
+            mask = array_ops.expand_dims(mask, 1)
+            mask = comparison_ops.logical_and(mask, creation_ops.ones(_shape(scores), dtypes.bool))
         scores = _masked_softmax(scores, mask)
         dropped = scores
         if training and self.dropout > 0:
-            dropped = tf.nn.dropout(scores, rate=self.dropout, seed=self.seed)
-        out = self._output_dense(tf.einsum("acbe,aecd->abcd", dropped, v))
+            dropped = nn_impl_ops.dropout(scores, rate=self.dropout, seed=self.seed)
+        out = self._output_dense(einsum_ops.einsum("acbe,aecd->abcd", dropped, v))
         if return_attention_scores:
             return out, scores
         return out
@@ -283,11 +293,12 @@ class Attention(Layer):
 
     def _scores(self, query, key):
         if self.score_mode == "dot":
-            scores = tf.matmul(query, key, transpose_b=True)
+            scores = linalg_ops.matmul(query, key, transpose_b=True)
             return scores if self.scale is None else scores * self.scale
-        q, k = tf.expand_dims(query, -2), tf.expand_dims(key, -3)
+        q, k = array_ops.expand_dims(query, -2), array_ops.expand_dims(key, -3)
         inner = q + k if self.scale is None else self.scale * (q + k)
-        return self.concat_score_weight * tf.reduce_sum(tf.tanh(inner), axis=-1)
+        return self.concat_score_weight * reduction_ops.reduce_sum(
+            elementwise_ops.tanh(inner), axis=-1)
 
     def call(self, inputs, mask=None, training=False, return_attention_scores=False,
              use_causal_mask=False):
@@ -297,19 +308,20 @@ class Attention(Layer):
         v_mask = mask[1] if mask else None
         scores = self._scores(q, k)
         if v_mask is not None:
-            v_mask = tf.expand_dims(tf.cast(v_mask, tf.bool), -2)
+            v_mask = array_ops.expand_dims(elementwise_ops.cast(v_mask, dtypes.bool), -2)
         if use_causal_mask:
             causal = _causal_mask(_dim(scores, -2), _dim(scores, -1))
-            v_mask = causal if v_mask is None else tf.logical_and(v_mask, causal)
+            v_mask = causal if v_mask is None else comparison_ops.logical_and(v_mask, causal)
         if v_mask is not None:
-            scores = tf.where(v_mask, scores, scores - 1.0e9)
-        weights = tf.nn.softmax(scores, axis=-1)
+            scores = comparison_ops.where(v_mask, scores, scores - 1.0e9)
+        weights = nn_ops.softmax(scores, axis=-1)
         if training and self.dropout > 0:
-            weights = tf.nn.dropout(weights, rate=self.dropout, seed=self.seed)
-        out = tf.matmul(weights, v)
+            weights = nn_impl_ops.dropout(weights, rate=self.dropout, seed=self.seed)
+        out = linalg_ops.matmul(weights, v)
         if q_mask is not None:
-            out = tf.where(tf.expand_dims(tf.cast(q_mask, tf.bool), -1), out,
-                           tf.zeros_like(out))
+            out = comparison_ops.where(
+                array_ops.expand_dims(elementwise_ops.cast(q_mask, dtypes.bool), -1), out,
+                creation_ops.zeros_like(out))
         if return_attention_scores:
             return out, weights
         return out

@@ -5,7 +5,7 @@ Weights have Keras's shapes and order, so `set_weights(keras_layer.get_weights()
 unchanged: a kernel is (k.., in, filters), a transposed kernel (k.., filters, in), a depthwise
 kernel (kh, kw, in, depth_multiplier), each followed by its bias.
 """
-import tapeflow as tf
+from tapeflow.ops import array as array_ops, conv as conv_ops, padding as padding_ops
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.layers.core import _activations, _serialize
 
@@ -139,11 +139,13 @@ class BaseConv(Layer):
             left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
             pads = [[0, 0], [0, 0], [left, 0]] if self.data_format == "channels_first" else \
                 [[0, 0], [left, 0], [0, 0]]
-            inputs, padding = tf.pad(inputs, pads), "valid"
-        return tf.nn.convolution(inputs, self.kernel, strides=self.strides,
-                                 padding=padding.upper(),
-                                 data_format=tf_data_format(self.rank, self.data_format),
-                                 dilations=self.dilation_rate)
+            inputs, padding = padding_ops.pad(inputs, pads), "valid"
+        return conv_ops.convolution(inputs,
+                                    self.kernel,
+                                    strides=self.strides,
+                                    padding=padding.upper(),
+                                    data_format=tf_data_format(self.rank, self.data_format),
+                                    dilations=self.dilation_rate)
 
     def call(self, inputs):
         if len(inputs.shape) != self.rank + 2:
@@ -151,7 +153,7 @@ class BaseConv(Layer):
         outputs = self.convolve(inputs)
         if self.bias is not None:
             if self.data_format == "channels_first":
-                outputs = outputs + tf.reshape(self.bias, (1, -1) + (1,) * self.rank)
+                outputs = outputs + array_ops.reshape(self.bias, (1, -1) + (1,) * self.rank)
             else:
                 outputs = outputs + self.bias
         activation = self.activation
@@ -247,10 +249,11 @@ class BaseConvTranspose(BaseConv):
                for s, k, st, op, d in zip(spatial, self.kernel_size, self.strides,
                                           self.output_padding or (0,) * self.rank,
                                           self.dilation_rate)]
-        batch = shape[0] if shape[0] is not None else tf.shape(inputs)[0]  # no int(): stays a size
+        batch = shape[0] if shape[0] is not None else array_ops.shape(inputs)[
+            0]  # no int(): stays a size
         output_shape = [batch, self.filters] + out if first else [batch] + out + [self.filters]
-        fn = {1: tf.nn.conv1d_transpose, 2: tf.nn.conv2d_transpose,
-              3: tf.nn.conv3d_transpose}[self.rank]
+        fn = {1: conv_ops.conv1d_transpose, 2: conv_ops.conv2d_transpose,
+              3: conv_ops.conv3d_transpose}[self.rank]
         return fn(inputs, self.kernel, output_shape, self.strides,
                   padding=self.padding.upper(),
                   data_format=tf_data_format(self.rank, self.data_format),
@@ -350,10 +353,11 @@ class DepthwiseConv2D(Layer):
         self.built = True
 
     def convolve(self, inputs):
-        return tf.nn.depthwise_conv2d(inputs, self.kernel, (1,) + self.strides + (1,),
-                                      self.padding.upper(),
-                                      data_format=tf_data_format(2, self.data_format),
-                                      dilations=self.dilation_rate)
+        return conv_ops.depthwise_conv2d(inputs,
+                                         self.kernel, (1, ) + self.strides + (1, ),
+                                         self.padding.upper(),
+                                         data_format=tf_data_format(2, self.data_format),
+                                         dilations=self.dilation_rate)
 
     call = BaseConv.call
     rank = 2
@@ -419,10 +423,12 @@ class SeparableConv2D(DepthwiseConv2D):
             constraint=self.pointwise_constraint)
 
     def convolve(self, inputs):
-        return tf.nn.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel,
-                                      (1,) + self.strides + (1,), self.padding.upper(),
-                                      data_format=tf_data_format(2, self.data_format),
-                                      dilations=self.dilation_rate)
+        return conv_ops.separable_conv2d(inputs,
+                                         self.depthwise_kernel,
+                                         self.pointwise_kernel, (1, ) + self.strides + (1, ),
+                                         self.padding.upper(),
+                                         data_format=tf_data_format(2, self.data_format),
+                                         dilations=self.dilation_rate)
 
     def get_config(self):
         config = super().get_config()

@@ -2,7 +2,8 @@
 ops)."""
 import math
 
-import tapeflow as tf
+from tapeflow.ops import (array as array_ops, joining as joining_ops, linalg as linalg_ops, nn_impl
+                          as nn_impl_ops)
 from tapeflow.keras.engine.layer import Layer
 
 
@@ -70,11 +71,13 @@ class Dense(Layer):
 
     def call(self, inputs):
         if inputs.ndim == 2:
-            x = tf.matmul(inputs, self.kernel)
+            x = linalg_ops.matmul(inputs, self.kernel)
         else:
             shape = inputs.shape
-            x = tf.matmul(tf.reshape(inputs, (-1, shape[-1])), self.kernel)
-            x = tf.reshape(x, tuple(-1 if d is None else d for d in shape[:-1]) + (self.units,))
+            x = linalg_ops.matmul(array_ops.reshape(inputs, (-1, shape[-1])), self.kernel)
+            x = array_ops.reshape(
+                x,
+                tuple(-1 if d is None else d for d in shape[:-1]) + (self.units, ))
         if self.bias is not None:
             x = x + self.bias
         activation = self.activation
@@ -147,13 +150,7 @@ class Dropout(Layer):
         if self.noise_shape is not None:
             noise_shape = [inputs.shape[i] if d is None else d
                            for i, d in enumerate(self.noise_shape)]
-        if hasattr(tf.nn, "dropout"):
-            return tf.nn.dropout(inputs, rate=self.rate, noise_shape=noise_shape,
-                                 seed=self.seed)
-        shape = noise_shape if noise_shape is not None else inputs.shape
-        keep = tf.cast(tf.random.uniform(shape, dtype=inputs.dtype, seed=self.seed) >= self.rate,
-                       inputs.dtype)
-        return inputs * keep * (1.0 / (1.0 - self.rate))
+        return nn_impl_ops.dropout(inputs, rate=self.rate, noise_shape=noise_shape, seed=self.seed)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -176,12 +173,12 @@ class Flatten(Layer):
         shape = inputs.shape
         if self.data_format == "channels_first" and len(shape) > 2:
             perm = (0,) + tuple(range(2, len(shape))) + (1,)
-            inputs = tf.transpose(inputs, perm)
+            inputs = array_ops.transpose(inputs, perm)
             shape = inputs.shape
         rest = shape[1:]
         if all(d is not None for d in rest):
-            return tf.reshape(inputs, (-1, int(math.prod(rest))))
-        return tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], -1]))
+            return array_ops.reshape(inputs, (-1, int(math.prod(rest))))
+        return array_ops.reshape(inputs, joining_ops.stack([array_ops.shape(inputs)[0], -1]))
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -206,8 +203,8 @@ class Reshape(Layer):
         target = list(self.target_shape)
         if -1 in target:
             known = math.prod(d for d in target if d != -1)
-            total = math.prod(input_shape[1:]) if all(d is not None for d in
-                                                       input_shape[1:]) else None
+            total = math.prod(input_shape[1:]) if all(d is not None
+                                                      for d in input_shape[1:]) else None
             if total is not None:
                 if known == 0 or total % known:
                     raise ValueError(f"The total size of the tensor must be unchanged. "
@@ -217,7 +214,7 @@ class Reshape(Layer):
         return tuple(target)
 
     def call(self, inputs):
-        return tf.reshape(inputs, (-1,) + self._resolved(tuple(inputs.shape)))
+        return array_ops.reshape(inputs, (-1,) + self._resolved(tuple(inputs.shape)))
 
     def compute_output_shape(self, input_shape):
         t = self._resolved(tuple(input_shape))

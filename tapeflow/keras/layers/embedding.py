@@ -1,6 +1,9 @@
 """Embedding (a gathered lookup table whose gradient scatters back into the rows used) and
 Masking, the two layers that start a Keras mask (see engine/masking.py)."""
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow.ops import (comparison as comparison_ops, creation as creation_ops,
+                          elementwise as elementwise_ops, gather as gather_ops,
+                          reduction as reduction_ops)
 from tapeflow.keras.engine.layer import Layer
 
 
@@ -54,15 +57,15 @@ class Embedding(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.dtype not in (tf.int32, tf.int64):
-            inputs = tf.cast(inputs, tf.int32)
-        out = tf.gather(self.embeddings, inputs, axis=0)
-        return out if out.dtype is self._dtype else tf.cast(out, self._dtype)
+        if inputs.dtype not in (dtypes.int32, dtypes.int64):
+            inputs = elementwise_ops.cast(inputs, dtypes.int32)
+        out = gather_ops.gather(self.embeddings, inputs, axis=0)
+        return out if out.dtype is self._dtype else elementwise_ops.cast(out, self._dtype)
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
             return None
-        return tf.not_equal(inputs, 0)
+        return comparison_ops.not_equal(inputs, 0)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape, self.output_dim)
@@ -97,11 +100,13 @@ class Masking(Layer):
         self.built = True
 
     def compute_mask(self, inputs, mask=None):
-        return tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1)
+        return reduction_ops.reduce_any(comparison_ops.not_equal(inputs, self.mask_value), axis=-1)
 
     def call(self, inputs):
-        keep = tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
-        return tf.where(keep, inputs, tf.zeros_like(inputs))
+        keep = reduction_ops.reduce_any(comparison_ops.not_equal(inputs, self.mask_value),
+                                        axis=-1,
+                                        keepdims=True)
+        return comparison_ops.where(keep, inputs, creation_ops.zeros_like(inputs))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -1,6 +1,6 @@
 """Merging layers: combine a list of inputs into one (Concatenate, Add, Subtract, Multiply,
 Average, Maximum, Minimum). One base class; each subclass names its reduction."""
-import tapeflow as tf
+from tapeflow.ops import joining as joining_ops, math as math_ops
 from tapeflow.keras.engine.layer import Layer
 
 
@@ -73,14 +73,14 @@ class Maximum(Merge):
     """Elementwise maximum of a list of inputs."""
 
     def _merge_pair(self, a, b):
-        return tf.maximum(a, b)
+        return math_ops.maximum(a, b)
 
 
 class Minimum(Merge):
     """Elementwise minimum of a list of inputs."""
 
     def _merge_pair(self, a, b):
-        return tf.minimum(a, b)
+        return math_ops.minimum(a, b)
 
 
 class Concatenate(Layer):
@@ -115,7 +115,7 @@ class Concatenate(Layer):
         self.built = True
 
     def call(self, inputs):
-        return tf.concat(list(inputs), axis=self.axis)
+        return joining_ops.concat(list(inputs), axis=self.axis)
 
     def get_config(self):
         config = super().get_config()

@@ -6,7 +6,9 @@ statistics otherwise; the moving mean and variance are non-trainable weights upd
 `Variable.assign` (so a traced tf.function records the update), as Keras does:
 `moving = moving * momentum + batch_statistic * (1 - momentum)`.
 """
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow.ops import (array as array_ops, elementwise as elementwise_ops,
+                          nn_impl as nn_impl_ops, reduction as reduction_ops)
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.layers.convolutional import _constraint, _initializer, _regularizer
 from tapeflow.keras.layers.core import _serialize
@@ -106,8 +108,8 @@ class BatchNormalization(_Normalization):
 
     def call(self, inputs, training=None, mask=None):
         dtype = inputs.dtype
-        if dtype in (tf.float16, tf.bfloat16):
-            inputs = tf.cast(inputs, tf.float32)
+        if dtype in (dtypes.float16, dtypes.bfloat16):
+            inputs = elementwise_ops.cast(inputs, dtypes.float32)
         if training and self.trainable:
             mean, variance = self._moments(inputs, mask)
             momentum = self.momentum
@@ -119,23 +121,27 @@ class BatchNormalization(_Normalization):
         gamma, beta = self.gamma, self.beta
         if self._axis != inputs.ndim - 1:
             shape = self._broadcast_shape
-            mean, variance = tf.reshape(mean, shape), tf.reshape(variance, shape)
-            gamma = None if gamma is None else tf.reshape(gamma, shape)
-            beta = None if beta is None else tf.reshape(beta, shape)
-        outputs = tf.nn.batch_normalization(inputs, mean, variance, beta, gamma, self.epsilon)
-        return outputs if outputs.dtype == dtype else tf.cast(outputs, dtype)
+            mean, variance = array_ops.reshape(mean, shape), array_ops.reshape(variance, shape)
+            gamma = None if gamma is None else array_ops.reshape(gamma, shape)
+            beta = None if beta is None else array_ops.reshape(beta, shape)
+        outputs = nn_impl_ops.batch_normalization(inputs, mean, variance, beta, gamma,
+                                                  self.epsilon)
+        return outputs if outputs.dtype == dtype else elementwise_ops.cast(outputs, dtype)
 
     def _moments(self, inputs, mask):
         if mask is None:
-            return tf.nn.moments(inputs, self._reduction_axes)
-        weights = tf.cast(tf.broadcast_to(tf.expand_dims(mask, -1), tf.shape(inputs)),
-                          inputs.dtype)
-        count = tf.reduce_sum(weights, self._reduction_axes, keepdims=True) + 1e-7
-        mean = tf.reduce_sum(inputs * weights, self._reduction_axes, keepdims=True) / count
-        variance = tf.reduce_sum(tf.square(inputs - mean) * weights, self._reduction_axes,
-                                 keepdims=True) / count
-        return tf.squeeze(mean, self._reduction_axes), tf.squeeze(variance,
-                                                                  self._reduction_axes)
+            return nn_impl_ops.moments(inputs, self._reduction_axes)
+        weights = elementwise_ops.cast(
+            array_ops.broadcast_to(array_ops.expand_dims(mask, -1), array_ops.shape(inputs)),
+            inputs.dtype)
+        count = reduction_ops.reduce_sum(weights, self._reduction_axes, keepdims=True) + 1e-7
+        mean = reduction_ops.reduce_sum(inputs * weights, self._reduction_axes,
+                                        keepdims=True) / count
+        variance = reduction_ops.reduce_sum(elementwise_ops.square(inputs - mean) * weights,
+                                            self._reduction_axes,
+                                            keepdims=True) / count
+        return array_ops.squeeze(mean, self._reduction_axes), array_ops.squeeze(
+            variance, self._reduction_axes)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -186,15 +192,16 @@ class LayerNormalization(_Normalization):
 
     def call(self, inputs):
         dtype = inputs.dtype
-        x = tf.cast(inputs, tf.float32) if dtype in (tf.float16, tf.bfloat16) else inputs
+        low = dtype in (dtypes.float16, dtypes.bfloat16)
+        x = elementwise_ops.cast(inputs, dtypes.float32) if low else inputs
         axes = self._norm_axes
         reshape = axes != [x.ndim - 1]
         gamma, beta = self.gamma, self.beta
         if reshape:
-            gamma = None if gamma is None else tf.reshape(gamma, self._broadcast_shape)
-            beta = None if beta is None else tf.reshape(beta, self._broadcast_shape)
-        mean, variance = tf.nn.moments(x, axes, keepdims=True)
-        inv = tf.math.rsqrt(variance + self.epsilon)
+            gamma = None if gamma is None else array_ops.reshape(gamma, self._broadcast_shape)
+            beta = None if beta is None else array_ops.reshape(beta, self._broadcast_shape)
+        mean, variance = nn_impl_ops.moments(x, axes, keepdims=True)
+        inv = elementwise_ops.rsqrt(variance + self.epsilon)
         if self.rms_scaling:
             outputs = x * inv if gamma is None else x * inv * gamma
         else:
@@ -204,7 +211,7 @@ class LayerNormalization(_Normalization):
             if beta is not None:
                 shift = shift + beta
             outputs = x * inv + shift
-        return outputs if outputs.dtype == dtype else tf.cast(outputs, dtype)
+        return outputs if outputs.dtype == dtype else elementwise_ops.cast(outputs, dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

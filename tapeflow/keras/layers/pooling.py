@@ -1,9 +1,11 @@
 """Pooling layers: Max/AveragePooling1D/2D/3D and GlobalMax/GlobalAveragePooling1D/2D/3D
 (Keras 3's, in tapeflow ops). One parameterised base per kind, as in Keras."""
-import tapeflow as tf
+from tapeflow.ops import (array as array_ops, elementwise as elementwise_ops,
+                          pooling as pooling_ops, reduction as reduction_ops)
 from tapeflow.keras.engine.layer import Layer
-from tapeflow.keras.layers.convolutional import check_ndim, normalize_tuple, standardize_data_format, \
-    standardize_padding, tf_data_format
+from tapeflow.keras.layers.convolutional import (check_ndim, normalize_tuple,
+                                                 standardize_data_format, standardize_padding,
+                                                 tf_data_format)
 
 
 class BasePooling(Layer):
@@ -24,7 +26,7 @@ class BasePooling(Layer):
     def call(self, inputs):
         if len(inputs.shape) != self.rank + 2:
             check_ndim(self, inputs.shape, self.rank + 2)
-        fn = tf.nn.max_pool if self.pool_type == "max" else tf.nn.avg_pool
+        fn = pooling_ops.max_pool if self.pool_type == "max" else pooling_ops.avg_pool
         return fn(inputs, self.pool_size, self.strides, self.padding.upper(),
                   data_format=tf_data_format(self.rank, self.data_format))
 
@@ -84,7 +86,7 @@ class BaseGlobalPooling(Layer):
     def call(self, inputs):
         start = 2 if self.data_format == "channels_first" else 1
         axes = list(range(start, start + self.rank))
-        fn = tf.reduce_max if self.pool_type == "max" else tf.reduce_mean
+        fn = reduction_ops.reduce_max if self.pool_type == "max" else reduction_ops.reduce_mean
         return fn(inputs, axis=axes, keepdims=self.keepdims)
 
     def get_config(self):
@@ -101,10 +103,10 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         if mask is None:
             return super().call(inputs)
         axis = 2 if self.data_format == "channels_first" else 1
-        mask = tf.cast(mask, inputs.dtype)
-        mask = tf.expand_dims(mask, 1 if self.data_format == "channels_first" else 2)
-        total = tf.reduce_sum(inputs * mask, axis=axis, keepdims=self.keepdims)
-        return total / tf.reduce_sum(mask, axis=axis, keepdims=self.keepdims)
+        mask = elementwise_ops.cast(mask, inputs.dtype)
+        mask = array_ops.expand_dims(mask, 1 if self.data_format == "channels_first" else 2)
+        total = reduction_ops.reduce_sum(inputs * mask, axis=axis, keepdims=self.keepdims)
+        return total / reduction_ops.reduce_sum(mask, axis=axis, keepdims=self.keepdims)
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):

@@ -2,7 +2,8 @@
 variance from data: arrays, tensors, or an iterable of batches)."""
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core.tensor import constant
+from tapeflow.ops import array as array_ops, elementwise as elementwise_ops, math as math_ops
 from tapeflow.keras.engine.layer import Layer
 
 
@@ -18,9 +19,9 @@ class Rescaling(Layer):
     def call(self, inputs):
         dtype = self._dtype
         if inputs.dtype is not dtype:
-            inputs = tf.cast(inputs, dtype)
-        scale = tf.constant(np.asarray(self.scale, dtype=dtype.as_numpy_dtype))
-        offset = tf.constant(np.asarray(self.offset, dtype=dtype.as_numpy_dtype))
+            inputs = elementwise_ops.cast(inputs, dtype)
+        scale = constant(np.asarray(self.scale, dtype=dtype.as_numpy_dtype))
+        offset = constant(np.asarray(self.offset, dtype=dtype.as_numpy_dtype))
         return inputs * scale + offset
 
     def compute_output_shape(self, input_shape):
@@ -113,17 +114,17 @@ class Normalization(Layer):
             mean = np.broadcast_to(np.asarray(self.input_mean, dtype), self._broadcast_shape)
             var = np.broadcast_to(np.asarray(self.input_variance, dtype),
                                   self._broadcast_shape)
-            return tf.constant(mean), tf.constant(var)
-        return (tf.reshape(self.adapt_mean, self._broadcast_shape),
-                tf.reshape(self.adapt_variance, self._broadcast_shape))
+            return constant(mean), constant(var)
+        return (array_ops.reshape(self.adapt_mean, self._broadcast_shape),
+                array_ops.reshape(self.adapt_variance, self._broadcast_shape))
 
     def call(self, inputs):
         if inputs.dtype is not self._dtype:
-            inputs = tf.cast(inputs, self._dtype)
+            inputs = elementwise_ops.cast(inputs, self._dtype)
         mean, variance = self._mean_variance()
         if self.invert:
-            return mean + inputs * tf.maximum(tf.sqrt(variance), 1e-7)
-        return (inputs - mean) / tf.maximum(tf.sqrt(variance), 1e-7)
+            return mean + inputs * math_ops.maximum(elementwise_ops.sqrt(variance), 1e-7)
+        return (inputs - mean) / math_ops.maximum(elementwise_ops.sqrt(variance), 1e-7)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

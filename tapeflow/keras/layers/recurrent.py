@@ -4,7 +4,8 @@ layers (an RNN of that cell). LSTM and GRU run one fused op over all timesteps
 no recurrent dropout in training, default zero_output_for_mask); otherwise the per-step loop of
 rnn.py runs the cell.
 """
-import tapeflow as tf
+from tapeflow.ops import (array as array_ops, creation as creation_ops, joining as joining_ops,
+                          linalg as linalg_ops)
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.layers.rnn import RNN, DropoutRNNCell, step_mask
 from tapeflow.ops import rnn as rnn_ops
@@ -85,7 +86,7 @@ class _Cell(DropoutRNNCell, Layer):
 
     def get_initial_state(self, batch_size=None):
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
-        return [tf.zeros((batch_size, s), dtype=self._dtype) for s in sizes]
+        return [creation_ops.zeros((batch_size, s), dtype=self._dtype) for s in sizes]
 
     def get_config(self):
         from tapeflow.keras.layers.core import _serialize
@@ -108,10 +109,10 @@ class SimpleRNNCell(_Cell):
     def call(self, inputs, states, training=False):
         h = states[0] if isinstance(states, (list, tuple)) else states
         inputs, h_in = self._inputs_h(inputs, h, training)
-        x = tf.matmul(inputs, self.kernel)
+        x = linalg_ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = x + self.bias
-        out = x + tf.matmul(h_in, self.recurrent_kernel)
+        out = x + linalg_ops.matmul(h_in, self.recurrent_kernel)
         if self.activation is not None:
             out = self.activation(out)
         return out, ([out] if isinstance(states, (list, tuple)) else out)
@@ -138,17 +139,20 @@ class LSTMCell(_Cell):
         init, u = self.bias_initializer, self.units
 
         def bias(shape, dtype=None):
-            return tf.concat([init((u,), dtype=dtype), tf.ones((u,), dtype=dtype),
-                              init((2 * u,), dtype=dtype)], 0)
+            return joining_ops.concat([
+                init((u, ), dtype=dtype),
+                creation_ops.ones((u, ), dtype=dtype),
+                init((2 * u, ), dtype=dtype)
+            ], 0)
         return bias
 
     def call(self, inputs, states, training=False):
         h, c = states[0], states[1]
         inputs, h_in = self._inputs_h(inputs, h, training)
-        z = tf.matmul(inputs, self.kernel) + tf.matmul(h_in, self.recurrent_kernel)
+        z = linalg_ops.matmul(inputs, self.kernel) + linalg_ops.matmul(h_in, self.recurrent_kernel)
         if self.bias is not None:
             z = z + self.bias
-        zi, zf, zc, zo = tf.split(z, 4, axis=-1)
+        zi, zf, zc, zo = joining_ops.split(z, 4, axis=-1)
         ra = self.recurrent_activation
         c = ra(zf) * c + ra(zi) * self.activation(zc)
         h = ra(zo) * self.activation(c)
@@ -183,23 +187,24 @@ class GRUCell(_Cell):
         h = states[0] if isinstance(states, (list, tuple)) else states
         inputs, h_in = self._inputs_h(inputs, h, training)
         u = self.units
-        x = tf.matmul(inputs, self.kernel)
+        x = linalg_ops.matmul(inputs, self.kernel)
         if self.bias is not None:
             x = x + (self.bias[0] if self.reset_after else self.bias)
-        xz, xr, xh = tf.split(x, 3, axis=-1)
+        xz, xr, xh = joining_ops.split(x, 3, axis=-1)
         ra = self.recurrent_activation
         if self.reset_after:
-            inner = tf.matmul(h_in, self.recurrent_kernel)
+            inner = linalg_ops.matmul(h_in, self.recurrent_kernel)
             if self.bias is not None:
                 inner = inner + self.bias[1]
-            rz, rr, rh = tf.split(inner, 3, axis=-1)
+            rz, rr, rh = joining_ops.split(inner, 3, axis=-1)
             z, r = ra(xz + rz), ra(xr + rr)
             hh = self.activation(xh + r * rh)
         else:
-            inner = tf.matmul(h_in, self.recurrent_kernel[:, :2 * u])
-            rz, rr = tf.split(inner, 2, axis=-1)
+            inner = linalg_ops.matmul(h_in, self.recurrent_kernel[:, :2 * u])
+            rz, rr = joining_ops.split(inner, 2, axis=-1)
             z, r = ra(xz + rz), ra(xr + rr)
-            hh = self.activation(xh + tf.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:]))
+            hh = self.activation(xh +
+                                 linalg_ops.matmul(r * h_in, self.recurrent_kernel[:, 2 * u:]))
         h = z * h + (1 - z) * hh
         return h, ([h] if isinstance(states, (list, tuple)) else h)
 
@@ -249,7 +254,7 @@ class _CellLayer(RNN):
         if training and 0.0 < self.cell.dropout < 1.0:
             m = self.cell.get_dropout_mask(sequences[:, 0, :])
             self.cell.reset_dropout_mask()
-            return sequences * tf.expand_dims(m, 1)
+            return sequences * array_ops.expand_dims(m, 1)
         return sequences
 
     def get_config(self):
@@ -294,7 +299,8 @@ class LSTM(_CellLayer):
             return super().call(sequences, initial_state, mask=mask, training=training)
         h0, c0 = self._initial_state(sequences, initial_state)
         cell = self.cell
-        bias = cell.bias if cell.bias is not None else tf.zeros((4 * cell.units,), self._dtype)
+        bias = cell.bias if cell.bias is not None else creation_ops.zeros(
+            (4 * cell.units, ), self._dtype)
         seq, h, c = rnn_ops.lstm_sequence(self._dropped(sequences, training), h0, c0,
                                           cell.kernel, cell.recurrent_kernel, bias, mask,
                                           self.go_backwards)
@@ -324,7 +330,7 @@ class GRU(_CellLayer):
         if cell.bias is not None:
             b_in, b_rec = cell.bias[0], cell.bias[1]
         else:
-            b_in = b_rec = tf.zeros((3 * cell.units,), self._dtype)
+            b_in = b_rec = creation_ops.zeros((3 * cell.units,), self._dtype)
         seq, h = rnn_ops.gru_sequence(self._dropped(sequences, training), h0, cell.kernel,
                                       cell.recurrent_kernel, b_in, b_rec, mask,
                                       self.go_backwards)

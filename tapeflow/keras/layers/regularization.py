@@ -1,7 +1,7 @@
 """Regularisation layers that act only while training: SpatialDropout1D/2D/3D (whole feature
 maps dropped) and GaussianNoise / GaussianDropout (Keras 3's, in tapeflow ops). Plain Dropout
 lives in core.py."""
-import tapeflow as tf
+from tapeflow.ops import array as array_ops, nn_impl as nn_impl_ops, random as random_ops
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.layers.convolutional import standardize_data_format
 
@@ -35,8 +35,8 @@ class _SpatialDropout(Layer):
         else:
             noise_shape = [shape[0]] + [1] * self.rank + [shape[-1]]
         if noise_shape[0] is None:
-            noise_shape[0] = int(tf.shape(inputs)[0])
-        return tf.nn.dropout(inputs, rate=self.rate, noise_shape=noise_shape, seed=self.seed)
+            noise_shape[0] = int(array_ops.shape(inputs)[0])
+        return nn_impl_ops.dropout(inputs, rate=self.rate, noise_shape=noise_shape, seed=self.seed)
 
     def get_config(self):
         config = {"rate": self.rate, "seed": self.seed, "name": self.name,
@@ -84,8 +84,8 @@ class GaussianNoise(Layer):
     def call(self, inputs, training=False):
         if not training or self.stddev == 0:
             return inputs
-        return inputs + tf.random.normal(tf.shape(inputs), stddev=self.stddev,
-                                         dtype=inputs.dtype, seed=self.seed)
+        return inputs + random_ops.normal(
+            array_ops.shape(inputs), stddev=self.stddev, dtype=inputs.dtype, seed=self.seed)
 
     def get_config(self):
         config = super().get_config()
@@ -109,8 +109,8 @@ class GaussianDropout(Layer):
         if not training or not 0 < self.rate < 1:
             return inputs
         stddev = (self.rate / (1.0 - self.rate)) ** 0.5
-        return inputs * tf.random.normal(tf.shape(inputs), mean=1.0, stddev=stddev,
-                                         dtype=inputs.dtype, seed=self.seed)
+        return inputs * random_ops.normal(
+            array_ops.shape(inputs), mean=1.0, stddev=stddev, dtype=inputs.dtype, seed=self.seed)
 
     def get_config(self):
         config = super().get_config()

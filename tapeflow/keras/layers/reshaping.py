@@ -1,6 +1,7 @@
 """Spatial reshaping layers: UpSampling1D/2D, ZeroPadding1D/2D/3D and Cropping1D/2D/3D
 (Keras 3's, in tapeflow ops)."""
-import tapeflow as tf
+from tapeflow._core.tensor import constant
+from tapeflow.ops import array as array_ops, gather as gather_ops, padding as padding_ops
 from tapeflow.keras.engine.layer import Layer
 from tapeflow.keras.layers.convolutional import normalize_tuple, standardize_data_format
 
@@ -33,13 +34,13 @@ def _repeat(x, axis, times):
         return x
     shape = list(x.shape)
     batch = shape[0] if shape[0] is not None else -1
-    expanded = tf.expand_dims(x, axis + 1)
+    expanded = array_ops.expand_dims(x, axis + 1)
     multiples = [1] * (len(shape) + 1)
     multiples[axis + 1] = times
-    tiled = tf.tile(expanded, multiples)
+    tiled = array_ops.tile(expanded, multiples)
     new_shape = [batch] + shape[1:]
     new_shape[axis] = shape[axis] * times
-    return tf.reshape(tiled, new_shape)
+    return array_ops.reshape(tiled, new_shape)
 
 
 class UpSampling2D(Layer):
@@ -85,8 +86,8 @@ def _bilinear(x, axis, times):
     high = np.minimum(low + 1, size - 1)
     weight_shape = [1] * x.ndim
     weight_shape[axis] = size * times
-    frac = tf.constant((src - low).reshape(weight_shape), x.dtype)
-    a, b = tf.gather(x, low, axis=axis), tf.gather(x, high, axis=axis)
+    frac = constant((src - low).reshape(weight_shape), x.dtype)
+    a, b = gather_ops.gather(x, low, axis=axis), gather_ops.gather(x, high, axis=axis)
     return a + (b - a) * frac
 
 
@@ -120,7 +121,7 @@ class _ZeroPadding(Layer):
         for axis, pair in zip(_spatial_axes(self.rank, self.data_format, inputs.ndim),
                               self.padding):
             pads[axis] = list(pair)
-        return tf.pad(inputs, pads)
+        return padding_ops.pad(inputs, pads)
 
     def get_config(self):
         config = super().get_config()

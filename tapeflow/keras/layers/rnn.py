@@ -8,7 +8,11 @@ This per-timestep loop through tapeflow ops is the general path (any cell, secon
 LSTM and GRU (recurrent.py) take one fused op over all steps (ops/rnn.py) when their
 configuration allows it. Cells live in recurrent.py.
 """
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, elementwise as elementwise_ops,
+                          joining as joining_ops, random as random_ops)
 from tapeflow._core import nest
 from tapeflow.keras.engine.layer import Layer
 
@@ -21,8 +25,8 @@ def step_mask(mask):
     """The (batch, time) mask an RNN uses: the first of a list, as bool (Keras casts too)."""
     if isinstance(mask, (list, tuple)):
         mask = mask[0]
-    if mask is not None and mask.dtype != tf.bool:
-        mask = tf.cast(mask, tf.bool)
+    if mask is not None and mask.dtype != dtypes.bool:
+        mask = elementwise_ops.cast(mask, dtypes.bool)
     return mask
 
 
@@ -34,8 +38,9 @@ class DropoutRNNCell:
     _recurrent_dropout_mask = None
 
     def _make_mask(self, like, rate):
-        keep = tf.cast(tf.random.uniform(like.shape, dtype=like.dtype,
-                                         seed=getattr(self, "seed", None)) >= rate, like.dtype)
+        keep = elementwise_ops.cast(
+            random_ops.uniform(like.shape, dtype=like.dtype, seed=getattr(self, "seed", None))
+            >= rate, like.dtype)
         return keep * (1.0 / (1.0 - rate))
 
     def get_dropout_mask(self, step_input):
@@ -88,7 +93,7 @@ class StackedRNNCells(Layer):
                 out.append(fn(batch_size=batch_size))
             else:
                 sizes = _as_list(cell.state_size)
-                out.append([tf.zeros((batch_size, d), dtype=self._dtype) for d in sizes])
+                out.append([creation_ops.zeros((batch_size, d), dtype=self._dtype) for d in sizes])
         return out
 
     def build(self, input_shape):
@@ -139,8 +144,8 @@ def rnn_loop(step, sequences, states, mask=None, go_backwards=False,
              zero_output_for_mask=False, return_all_outputs=True):
     """Runs `step(x_t, states) -> (output, new_states)` over axis 1; returns (last output,
     outputs (batch, time, ...) in processing order or None, final states)."""
-    xs = tf.unstack(sequences, axis=1)
-    masks = tf.unstack(mask, axis=1) if mask is not None else None
+    xs = joining_ops.unstack(sequences, axis=1)
+    masks = joining_ops.unstack(mask, axis=1) if mask is not None else None
     if go_backwards:
         xs = xs[::-1]
         masks = masks[::-1] if masks is not None else None
@@ -149,18 +154,20 @@ def rnn_loop(step, sequences, states, mask=None, go_backwards=False,
         out, new_states = step(x, states)
         new_states = _as_list(new_states)
         if masks is not None:
-            m = tf.expand_dims(masks[t], -1)
-            kept = [tf.where(m, n, s) for n, s in zip(nest.flatten(new_states),
-                                                      nest.flatten(states))]
+            m = array_ops.expand_dims(masks[t], -1)
+            kept = [
+                comparison_ops.where(m, n, s)
+                for n, s in zip(nest.flatten(new_states), nest.flatten(states))
+            ]
             new_states = nest.pack_sequence_as(new_states, kept)
             if prev is None or zero_output_for_mask:
-                prev = tf.zeros_like(out)
-            out = tf.where(m, out, prev)
+                prev = creation_ops.zeros_like(out)
+            out = comparison_ops.where(m, out, prev)
         prev = out
         states = new_states
         if return_all_outputs:
             outputs.append(out)
-    return prev, (tf.stack(outputs, axis=1) if return_all_outputs else None), states
+    return prev, (joining_ops.stack(outputs, axis=1) if return_all_outputs else None), states
 
 
 class RNN(Layer):
@@ -230,15 +237,16 @@ class RNN(Layer):
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
             return _as_list(fn(batch_size=batch_size))
-        return [tf.zeros((batch_size, d), dtype=self._dtype) for d in self.state_size]
+        return [creation_ops.zeros((batch_size, d), dtype=self._dtype) for d in self.state_size]
 
     def _initial_state(self, sequences, initial_state):
         if initial_state is None:
             batch = sequences.shape[0]
             return self.get_initial_state(batch if batch is not None else
-                                          tf.shape(sequences)[0])
-        return nest.map_structure(lambda s: tf.cast(tf.convert_to_tensor(s), self._dtype),
-                                  _as_list(initial_state))
+                                          array_ops.shape(sequences)[0])
+        return nest.map_structure(
+            lambda s: elementwise_ops.cast(convert_to_tensor(s), self._dtype),
+            _as_list(initial_state))
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell

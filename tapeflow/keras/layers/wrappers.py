@@ -1,6 +1,6 @@
 """Layer wrappers: Bidirectional (an RNN run forwards and backwards, outputs merged) and
 TimeDistributed (one layer applied to every timestep, as one call on batch * time samples)."""
-import tapeflow as tf
+from tapeflow.ops import array as array_ops, joining as joining_ops
 from tapeflow.keras.engine.layer import Layer, variable_scope
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
@@ -93,10 +93,10 @@ class Bidirectional(Layer):
             states = tuple(y[1:]) + tuple(y_rev[1:])
             y, y_rev = y[0], y_rev[0]
         if self.return_sequences:
-            y_rev = tf.reverse(y_rev, [1])
+            y_rev = array_ops.reverse(y_rev, [1])
         mode = self.merge_mode
         if mode == "concat":
-            output = tf.concat([y, y_rev], axis=-1)
+            output = joining_ops.concat([y, y_rev], axis=-1)
         elif mode == "sum":
             output = y + y_rev
         elif mode == "ave":
@@ -164,18 +164,21 @@ class TimeDistributed(Layer):
     def call(self, inputs, training=None, mask=None):
         shape = tuple(inputs.shape)
         static = all(d is not None for d in shape)  # static shapes keep tf.function traceable
-        dyn = shape if static else tf.shape(inputs)
-        flat = tf.reshape(inputs, (-1,) + shape[2:] if static else tf.concat([[-1], dyn[2:]], 0))
+        dyn = shape if static else array_ops.shape(inputs)
+        flat = array_ops.reshape(inputs, (-1, ) +
+                                 shape[2:] if static else joining_ops.concat([[-1], dyn[2:]], 0))
         kwargs = {}
         spec = type(self.layer)._call_spec_cache
         if spec.training:
             kwargs["training"] = training
         if spec.mask and mask is not None:
-            kwargs["mask"] = tf.reshape(mask, [-1])
+            kwargs["mask"] = array_ops.reshape(mask, [-1])
         y = self.layer(flat, **kwargs)
         if static and all(d is not None for d in y.shape):
-            return tf.reshape(y, shape[:2] + tuple(y.shape[1:]))
-        return tf.reshape(y, tf.concat([tf.shape(inputs)[:2], tf.shape(y)[1:]], 0))
+            return array_ops.reshape(y, shape[:2] + tuple(y.shape[1:]))
+        return array_ops.reshape(
+            y, joining_ops.concat(
+                [array_ops.shape(inputs)[:2], array_ops.shape(y)[1:]], 0))
 
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((input_shape[0],) + tuple(input_shape[2:]))

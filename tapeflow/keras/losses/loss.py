@@ -5,7 +5,12 @@ as Keras does), computes per-sample values with `call`, weights them by `sample_
 a mask, when the loss makes one), and reduces: 'sum_over_batch_size' (the sum divided by the
 number of values, 0 for none), 'sum', or 'none'/None (the weighted values).
 """
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.dtypes import as_dtype
+from tapeflow._core.tensor import convert_to_tensor, is_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, elementwise as elementwise_ops,
+                          math as math_ops, reduction as reduction_ops)
 from tapeflow._core import distribute_context
 from tapeflow.keras.engine.naming import auto_name
 
@@ -38,10 +43,10 @@ def standardize_reduction(reduction):
 
 def convert(x, dtype):
     """`x` as a tensor of `dtype`, casting tensors of another dtype (Keras's conversion)."""
-    if tf.is_tensor(x):
-        x = tf.convert_to_tensor(x)
-        return x if x.dtype is dtype else tf.cast(x, dtype)
-    return tf.convert_to_tensor(x, dtype=dtype)
+    if is_tensor(x):
+        x = convert_to_tensor(x)
+        return x if x.dtype is dtype else elementwise_ops.cast(x, dtype)
+    return convert_to_tensor(x, dtype=dtype)
 
 
 def _convert_structure(x, dtype):
@@ -70,7 +75,7 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.name = name or auto_name(type(self))
         self.reduction = standardize_reduction(reduction)
-        self._dtype = tf.as_dtype(dtype or "float32")
+        self._dtype = as_dtype(dtype or "float32")
 
     @property
     def dtype(self):
@@ -104,14 +109,14 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
         return x1, x2
     if r1 == r2 + 1 and x1.shape[-1] == 1:
         if r2 == 1 and expand_rank_1:
-            x2 = tf.expand_dims(x2, axis=-1)
+            x2 = array_ops.expand_dims(x2, axis=-1)
         else:
-            x1 = tf.squeeze(x1, axis=-1)
+            x1 = array_ops.squeeze(x1, axis=-1)
     if r2 == r1 + 1 and x2.shape[-1] == 1:
         if r1 == 1 and expand_rank_1:
-            x1 = tf.expand_dims(x1, axis=-1)
+            x1 = array_ops.expand_dims(x1, axis=-1)
         else:
-            x2 = tf.squeeze(x2, axis=-1)
+            x2 = array_ops.squeeze(x2, axis=-1)
     return x1, x2
 
 
@@ -119,16 +124,16 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     shape = tuple(values.shape)
     if reduction is None or reduction == "none" or shape == () or shape == (0,):
         return values
-    loss = tf.reduce_sum(values)
+    loss = reduction_ops.reduce_sum(values)
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
-            divisor = tf.cast(tf.reduce_sum(sample_weight), loss.dtype)
+            divisor = elementwise_ops.cast(reduction_ops.reduce_sum(sample_weight), loss.dtype)
         else:
             n = values.shape.num_elements()
             if n:  # a static, non-zero size: the same division, without two ops for the size
                 return scale_loss_for_distribution(loss / float(n))
-            divisor = tf.cast(tf.size(values), loss.dtype)
-        loss = scale_loss_for_distribution(tf.math.divide_no_nan(loss, divisor))
+            divisor = elementwise_ops.cast(array_ops.size(values), loss.dtype)
+        loss = scale_loss_for_distribution(math_ops.divide_no_nan(loss, divisor))
     return loss
 
 
@@ -136,20 +141,20 @@ def scale_loss_for_distribution(value):
     """`value` divided by the number of replicas in sync (Keras's rule for a mean loss under
     a tf.distribute strategy: the replicas' gradients are then summed)."""
     n = distribute_context.num_replicas_in_sync()
-    return value if n == 1 else value * tf.cast(1.0 / n, value.dtype)
+    return value if n == 1 else value * elementwise_ops.cast(1.0 / n, value.dtype)
 
 
 def unscale_loss_for_distribution(value):
     """`value` multiplied back by the number of replicas in sync (for the loss metrics)."""
     n = distribute_context.num_replicas_in_sync()
-    return value if n == 1 else value * tf.cast(n, value.dtype)
+    return value if n == 1 else value * elementwise_ops.cast(n, value.dtype)
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None,
                            reduction="sum_over_batch_size", dtype=None):
     """Weights `values` by `sample_weight` (and `mask`) and reduces them."""
     reduction = standardize_reduction(reduction)
-    values = convert(values, dtype) if dtype is not None else tf.convert_to_tensor(values)
+    values = convert(values, dtype) if dtype is not None else convert_to_tensor(values)
     if sample_weight is not None:
         sample_weight = convert(sample_weight, values.dtype)
     if mask is not None:
@@ -164,12 +169,13 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     """Folds a boolean mask into the sample weights (rescaled so that a mean over the batch
     becomes a mean over the unmasked values)."""
     if reduction in ("mean", "sum_over_batch_size"):
-        total = tf.cast(tf.size(mask), dtype)
-        valid = tf.reduce_sum(tf.cast(mask, dtype))
-        weight = tf.math.divide_no_nan(total, valid)
-        float_mask = tf.where(tf.cast(mask, tf.bool), weight, tf.zeros_like(weight))
+        total = elementwise_ops.cast(array_ops.size(mask), dtype)
+        valid = reduction_ops.reduce_sum(elementwise_ops.cast(mask, dtype))
+        weight = math_ops.divide_no_nan(total, valid)
+        float_mask = comparison_ops.where(elementwise_ops.cast(mask, dtypes.bool), weight,
+                                          creation_ops.zeros_like(weight))
     else:
-        float_mask = tf.cast(mask, dtype)
+        float_mask = elementwise_ops.cast(mask, dtype)
     if sample_weight is not None:
         float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
         return sample_weight * float_mask

@@ -1,108 +1,118 @@
 """Accuracy metrics (functions and `MeanMetricWrapper` classes), and the regression,
 probabilistic and hinge metrics that average a loss function over the samples seen."""
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.tensor import constant, convert_to_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, elementwise as elementwise_ops,
+                          gather as gather_ops, reduction as reduction_ops)
 from tapeflow.keras.losses import functions as L
 from tapeflow.keras.losses.loss import squeeze_or_expand_to_same_rank
 from tapeflow.keras.metrics.metric import Mean, MeanMetricWrapper
 
 
-
 def _floatx():
-    return tf.float32
+    return dtypes.float32
 
 
 def _to(x, dtype):
-    x = tf.convert_to_tensor(x)
-    return x if x.dtype is dtype else tf.cast(x, dtype)
+    x = convert_to_tensor(x)
+    return x if x.dtype is dtype else elementwise_ops.cast(x, dtype)
 
 
 # -- functions -----------------------------------------------------------------------------------
 
 def accuracy(y_true, y_pred):
     """1.0 where `y_true == y_pred`, else 0.0."""
-    y_pred = tf.convert_to_tensor(y_pred)
+    y_pred = convert_to_tensor(y_pred)
     y_true = _to(y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    return tf.cast(tf.equal(y_true, y_pred), _floatx())
+    return elementwise_ops.cast(comparison_ops.equal(y_true, y_pred), _floatx())
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where `y_pred > threshold` agrees with the 0/1 label, else 0.0."""
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.convert_to_tensor(y_true)
+    y_pred = convert_to_tensor(y_pred)
+    y_true = convert_to_tensor(y_true)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-    y_pred = tf.cast(y_pred > tf.cast(threshold, y_pred.dtype), y_true.dtype)
-    return tf.cast(tf.equal(y_true, y_pred), _floatx())
+    y_pred = elementwise_ops.cast(y_pred > elementwise_ops.cast(threshold, y_pred.dtype),
+                                  y_true.dtype)
+    return elementwise_ops.cast(comparison_ops.equal(y_true, y_pred), _floatx())
 
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where the argmax of `y_pred` is the argmax of the one-hot `y_true`."""
-    y_true = tf.argmax(tf.convert_to_tensor(y_true), axis=-1)
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.cast(y_true, y_pred.dtype)
+    y_true = reduction_ops.argmax(convert_to_tensor(y_true), axis=-1)
+    y_pred = convert_to_tensor(y_pred)
+    y_true = elementwise_ops.cast(y_true, y_pred.dtype)
     reshape = len(y_true.shape) == len(y_pred.shape)
     if reshape:
-        shape = tf.shape(y_true)
-        y_true = tf.squeeze(y_true, -1)
-    y_pred = tf.cast(tf.argmax(y_pred, axis=-1), y_true.dtype)
-    matches = tf.cast(tf.equal(y_true, y_pred), _floatx())
-    return tf.reshape(matches, shape) if reshape else matches
+        shape = array_ops.shape(y_true)
+        y_true = array_ops.squeeze(y_true, -1)
+    y_pred = elementwise_ops.cast(reduction_ops.argmax(y_pred, axis=-1), y_true.dtype)
+    matches = elementwise_ops.cast(comparison_ops.equal(y_true, y_pred), _floatx())
+    return array_ops.reshape(matches, shape) if reshape else matches
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the argmax of `y_pred` equals the integer label."""
-    y_pred = tf.convert_to_tensor(y_pred)
+    y_pred = convert_to_tensor(y_pred)
     y_true = _to(y_true, y_pred.dtype)
     reshape = len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1
     if reshape:
-        shape = tf.shape(y_true)
-        y_true = tf.squeeze(y_true, -1)
-    y_pred = tf.cast(tf.argmax(y_pred, axis=-1), y_true.dtype)
-    matches = tf.cast(tf.equal(y_true, y_pred), _floatx())
+        shape = array_ops.shape(y_true)
+        y_true = array_ops.squeeze(y_true, -1)
+    y_pred = elementwise_ops.cast(reduction_ops.argmax(y_pred, axis=-1), y_true.dtype)
+    matches = elementwise_ops.cast(comparison_ops.equal(y_true, y_pred), _floatx())
     if reshape:
-        matches = tf.reshape(matches, shape)
+        matches = array_ops.reshape(matches, shape)
     if len(matches.shape) > 1 and matches.shape[-1] == 1:
-        matches = tf.squeeze(matches, -1)
+        matches = array_ops.squeeze(matches, -1)
     return matches
 
 
 def in_top_k(targets, predictions, k):
     """Whether each target's prediction is among the `k` largest of its row (ties count as
     in, as TensorFlow's `in_top_k` does)."""
-    predictions = tf.convert_to_tensor(predictions)
-    targets = tf.cast(targets, tf.int32)
+    predictions = convert_to_tensor(predictions)
+    targets = elementwise_ops.cast(targets, dtypes.int32)
     depth = predictions.shape[-1]
-    hot = tf.one_hot(targets, depth, on_value=True, off_value=False, dtype=tf.bool)
-    lowest = tf.fill(tf.shape(predictions), tf.constant(-float("inf"), predictions.dtype))
-    target_pred = tf.reduce_max(tf.where(hot, predictions, lowest), axis=-1, keepdims=True)
-    above = tf.reduce_sum(tf.cast(predictions > target_pred, tf.int32), axis=-1)
-    return tf.logical_and(above < k, tf.math.is_finite(tf.squeeze(target_pred, -1)))
+    hot = gather_ops.one_hot(targets, depth, on_value=True, off_value=False, dtype=dtypes.bool)
+    lowest = creation_ops.fill(array_ops.shape(predictions),
+                               constant(-float("inf"), predictions.dtype))
+    target_pred = reduction_ops.reduce_max(comparison_ops.where(hot, predictions, lowest),
+                                           axis=-1,
+                                           keepdims=True)
+    above = reduction_ops.reduce_sum(elementwise_ops.cast(predictions > target_pred, dtypes.int32),
+                                     axis=-1)
+    return comparison_ops.logical_and(
+        above < k, elementwise_ops.is_finite(array_ops.squeeze(target_pred, -1)))
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot label's class is among the `k` highest predictions."""
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.argmax(_to(y_true, y_pred.dtype), axis=-1)
+    y_pred = convert_to_tensor(y_pred)
+    y_true = reduction_ops.argmax(_to(y_true, y_pred.dtype), axis=-1)
     return sparse_top_k_categorical_accuracy(y_true, y_pred, k)
 
 
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False):
     """1.0 where the integer label is among the `k` highest predictions (or, with
     `from_sorted_ids`, among the first `k` ids of `y_pred`)."""
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = _to(y_true, y_pred.dtype if from_sorted_ids else tf.int32)
+    y_pred = convert_to_tensor(y_pred)
+    y_true = _to(y_true, y_pred.dtype if from_sorted_ids else dtypes.int32)
     if len(y_pred.shape) > 2:
-        y_pred = tf.reshape(y_pred, [-1, y_pred.shape[-1]])
+        y_pred = array_ops.reshape(y_pred, [-1, y_pred.shape[-1]])
     reshape = len(y_true.shape) > 1
     if reshape:
-        shape = tf.shape(y_true)
-        y_true = tf.reshape(y_true, [-1])
+        shape = array_ops.shape(y_true)
+        y_true = array_ops.reshape(y_true, [-1])
     if from_sorted_ids:
-        matches = tf.reduce_any(tf.equal(tf.expand_dims(y_true, 1), y_pred[:, :k]), axis=1)
+        hits = comparison_ops.equal(array_ops.expand_dims(y_true, 1), y_pred[:, :k])
+        matches = reduction_ops.reduce_any(hits, axis=1)
     else:
         matches = in_top_k(y_true, y_pred, k)
-    matches = tf.cast(matches, _floatx())
-    return tf.reshape(matches, shape) if reshape else matches
+    matches = elementwise_ops.cast(matches, _floatx())
+    return array_ops.reshape(matches, shape) if reshape else matches
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -223,7 +233,8 @@ class RootMeanSquaredError(Mean):
         y_true = _to(y_true, self._dtype)
         y_pred = _to(y_pred, self._dtype)
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
-        return super().update_state(tf.square(y_pred - y_true), sample_weight=sample_weight)
+        return super().update_state(elementwise_ops.square(y_pred - y_true),
+                                    sample_weight=sample_weight)
 
     def result(self):
-        return tf.sqrt(super().result())
+        return elementwise_ops.sqrt(super().result())

@@ -6,7 +6,12 @@ thresholds (`[thresholds, values]`), then summed into the state variables.
 """
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.tensor import constant, convert_to_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          creation as creation_ops, elementwise as elementwise_ops,
+                          gather as gather_ops, math as math_ops, reduction as reduction_ops,
+                          sorting as sorting_ops)
 from tapeflow.keras.losses.loss import squeeze_or_expand_to_same_rank
 from tapeflow.keras.metrics.metric import Metric
 
@@ -36,8 +41,8 @@ def is_evenly_distributed_thresholds(thresholds):
 
 
 def _filter_top_k(x, k):
-    _, idx = tf.math.top_k(x, k)
-    mask = tf.reduce_sum(tf.one_hot(idx, x.shape[-1], dtype=x.dtype), axis=-2)
+    _, idx = sorting_ops.top_k(x, k)
+    mask = reduction_ops.reduce_sum(gather_ops.one_hot(idx, x.shape[-1], dtype=x.dtype), axis=-2)
     return x * mask + NEG_INF * (1 - mask)
 
 
@@ -47,11 +52,12 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
     """Adds the (weighted) counts of each kind in `variables` ({TP: var, ...}) at each
     threshold: a prediction is positive when it is strictly above the threshold."""
     dtype = next(iter(variables.values())).dtype
-    y_true = tf.cast(tf.convert_to_tensor(y_true), dtype)
-    y_pred = tf.cast(tf.convert_to_tensor(y_pred), dtype)
+    y_true = elementwise_ops.cast(convert_to_tensor(y_true), dtype)
+    y_pred = elementwise_ops.cast(convert_to_tensor(y_pred), dtype)
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
-        sample_weight = tf.expand_dims(tf.cast(tf.convert_to_tensor(sample_weight), dtype), -1)
+        sample_weight = array_ops.expand_dims(
+            elementwise_ops.cast(convert_to_tensor(sample_weight), dtype), -1)
         _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight,
                                                           expand_rank_1=False)
     if top_k is not None:
@@ -65,39 +71,42 @@ def update_confusion_matrix_variables(variables, y_true, y_pred, thresholds, top
     if thresholds_distributed_evenly:
         # Keras buckets clipped predictions for evenly spaced thresholds; clipping first
         # gives the same counts with a plain comparison.
-        y_pred = tf.clip_by_value(y_pred, 0.0, 1.0)
+        y_pred = elementwise_ops.clip_by_value(y_pred, 0.0, 1.0)
     weights = None
     if sample_weight is not None:
-        weights = tf.broadcast_to(sample_weight, tf.shape(y_pred))
+        weights = array_ops.broadcast_to(sample_weight, array_ops.shape(y_pred))
     if label_weights is not None and not multi_label:
-        lw = tf.broadcast_to(tf.expand_dims(tf.cast(label_weights, dtype), 0), tf.shape(y_pred))
+        lw = array_ops.broadcast_to(
+            array_ops.expand_dims(elementwise_ops.cast(label_weights, dtype), 0),
+            array_ops.shape(y_pred))
         weights = lw if weights is None else weights * lw
-    thresholds = tf.constant(np.asarray(thresholds, dtype=np.float64), dtype=dtype)
+    thresholds = constant(np.asarray(thresholds, dtype=np.float64), dtype=dtype)
     if multi_label:
-        preds, labels = tf.expand_dims(y_pred, 0), tf.expand_dims(y_true, 0)
-        thresholds = tf.reshape(thresholds, [-1, 1, 1])
+        preds, labels = array_ops.expand_dims(y_pred, 0), array_ops.expand_dims(y_true, 0)
+        thresholds = array_ops.reshape(thresholds, [-1, 1, 1])
         if weights is not None:
-            weights = tf.expand_dims(weights, 0)
+            weights = array_ops.expand_dims(weights, 0)
     else:
-        preds, labels = tf.reshape(y_pred, [1, -1]), tf.reshape(y_true, [1, -1])
-        thresholds = tf.reshape(thresholds, [-1, 1])
+        preds, labels = array_ops.reshape(y_pred, [1, -1]), array_ops.reshape(y_true, [1, -1])
+        thresholds = array_ops.reshape(thresholds, [-1, 1])
         if weights is not None:
-            weights = tf.reshape(weights, [1, -1])
+            weights = array_ops.reshape(weights, [1, -1])
     pred_pos = preds > thresholds
-    label_pos = tf.cast(labels, tf.bool)
+    label_pos = elementwise_ops.cast(labels, dtypes.bool)
     conditions = {TP: (label_pos, pred_pos)}
     if FN in variables or TN in variables:
-        conditions[FN] = (label_pos, tf.logical_not(pred_pos))
+        conditions[FN] = (label_pos, comparison_ops.logical_not(pred_pos))
     if FP in variables or TN in variables:
-        conditions[FP] = (tf.logical_not(label_pos), pred_pos)
+        conditions[FP] = (comparison_ops.logical_not(label_pos), pred_pos)
         if TN in variables:
-            conditions[TN] = (tf.logical_not(label_pos), tf.logical_not(pred_pos))
+            conditions[TN] = (comparison_ops.logical_not(label_pos),
+                              comparison_ops.logical_not(pred_pos))
     for kind, var in variables.items():
         label, pred = conditions[kind]
-        hits = tf.cast(tf.logical_and(label, pred), dtype)
+        hits = elementwise_ops.cast(comparison_ops.logical_and(label, pred), dtype)
         if weights is not None:
             hits = hits * weights
-        var.assign(var.value() + tf.reduce_sum(hits, axis=1))
+        var.assign(var.value() + reduction_ops.reduce_sum(hits, axis=1))
 
 
 class _ConfusionMatrixConditionCount(Metric):
@@ -170,7 +179,7 @@ class _PrecisionRecall(Metric):
 
     def result(self):
         tp = self.true_positives.value()
-        value = tf.math.divide_no_nan(tp, tp + self._other_var.value())
+        value = math_ops.divide_no_nan(tp, tp + self._other_var.value())
         return value[0] if len(self.thresholds) == 1 else value
 
     def get_config(self):
@@ -251,7 +260,7 @@ class AUC(Metric):
         self.multi_label = multi_label
         self.num_labels = num_labels
         self.label_weights = None if label_weights is None else \
-            tf.constant(np.asarray(label_weights), dtype=self._dtype)
+            constant(np.asarray(label_weights), dtype=self._dtype)
         self._from_logits = from_logits
         self._built = False
         if multi_label:
@@ -282,11 +291,11 @@ class AUC(Metric):
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_pred = tf.convert_to_tensor(y_pred)
+        y_pred = convert_to_tensor(y_pred)
         if not self._built:
             self._build(tuple(y_pred.shape))
         if self._from_logits:
-            y_pred = tf.math.sigmoid(y_pred)
+            y_pred = elementwise_ops.sigmoid(y_pred)
         update_confusion_matrix_variables(
             {TP: self.true_positives, TN: self.true_negatives, FP: self.false_positives,
              FN: self.false_negatives}, y_true, y_pred, self._thresholds,
@@ -296,12 +305,12 @@ class AUC(Metric):
 
     def _average(self, per_label):
         if not self.multi_label:
-            return tf.reduce_sum(per_label)
-        by_label = tf.reduce_sum(per_label, axis=0)
+            return reduction_ops.reduce_sum(per_label)
+        by_label = reduction_ops.reduce_sum(per_label, axis=0)
         if self.label_weights is None:
-            return tf.reduce_mean(by_label)
-        return tf.math.divide_no_nan(tf.reduce_sum(by_label * self.label_weights),
-                                     tf.reduce_sum(self.label_weights))
+            return reduction_ops.reduce_mean(by_label)
+        return math_ops.divide_no_nan(reduction_ops.reduce_sum(by_label * self.label_weights),
+                                      reduction_ops.reduce_sum(self.label_weights))
 
     def interpolate_pr_auc(self):
         """Davis & Goadrich's interpolation of the precision-recall curve."""
@@ -311,14 +320,15 @@ class AUC(Metric):
         dtp = tp[:n - 1] - tp[1:]
         p = tp + fp
         dp = p[:n - 1] - p[1:]
-        prec_slope = tf.math.divide_no_nan(dtp, tf.maximum(dp, 0))
+        prec_slope = math_ops.divide_no_nan(dtp, math_ops.maximum(dp, 0))
         intercept = tp[1:] - prec_slope * p[1:]
-        safe_p_ratio = tf.where(tf.logical_and(p[:n - 1] > 0, p[1:] > 0),
-                                tf.math.divide_no_nan(p[:n - 1], tf.maximum(p[1:], 0)),
-                                tf.ones_like(p[1:]))
-        increment = tf.math.divide_no_nan(
-            prec_slope * (dtp + intercept * tf.math.log(safe_p_ratio)),
-            tf.maximum(tp[1:] + fn[1:], 0))
+        safe_p_ratio = comparison_ops.where(
+            comparison_ops.logical_and(p[:n - 1] > 0, p[1:] > 0),
+            math_ops.divide_no_nan(p[:n - 1], math_ops.maximum(p[1:], 0)),
+            creation_ops.ones_like(p[1:]))
+        increment = math_ops.divide_no_nan(
+            prec_slope * (dtp + intercept * elementwise_ops.log(safe_p_ratio)),
+            math_ops.maximum(tp[1:] + fn[1:], 0))
         return self._average(increment)
 
     def result(self):
@@ -327,25 +337,26 @@ class AUC(Metric):
         n = self.num_thresholds
         tp, fp = self.true_positives.value(), self.false_positives.value()
         tn, fn = self.true_negatives.value(), self.false_negatives.value()
-        recall = tf.math.divide_no_nan(tp, tp + fn)
+        recall = math_ops.divide_no_nan(tp, tp + fn)
         if self.curve == "ROC":
-            x, y = tf.math.divide_no_nan(fp, fp + tn), recall
+            x, y = math_ops.divide_no_nan(fp, fp + tn), recall
         elif self.curve == "PR":
-            x, y = recall, tf.math.divide_no_nan(tp, tp + fp)
+            x, y = recall, math_ops.divide_no_nan(tp, tp + fp)
         else:
-            scale = tf.math.divide_no_nan(tp + fn, tn + fp)
-            recall_gain = 1.0 - scale * tf.math.divide_no_nan(fn, tp)
-            precision_gain = 1.0 - scale * tf.math.divide_no_nan(fp, tp)
-            no_tp = tf.equal(tp, 0.0)
-            recall_gain = tf.where(no_tp, tf.zeros_like(tp), recall_gain)
-            precision_gain = tf.where(no_tp, tf.ones_like(tp), precision_gain)
-            x, y = tf.maximum(recall_gain, 0.0), precision_gain
+            scale = math_ops.divide_no_nan(tp + fn, tn + fp)
+            recall_gain = 1.0 - scale * math_ops.divide_no_nan(fn, tp)
+            precision_gain = 1.0 - scale * math_ops.divide_no_nan(fp, tp)
+            no_tp = comparison_ops.equal(tp, 0.0)
+            recall_gain = comparison_ops.where(no_tp, creation_ops.zeros_like(tp), recall_gain)
+            precision_gain = comparison_ops.where(no_tp, creation_ops.ones_like(tp),
+                                                  precision_gain)
+            x, y = math_ops.maximum(recall_gain, 0.0), precision_gain
         if self.summation_method == "interpolation":
             heights = (y[:n - 1] + y[1:]) / 2.0
         elif self.summation_method == "minoring":
-            heights = tf.minimum(y[:n - 1], y[1:])
+            heights = math_ops.minimum(y[:n - 1], y[1:])
         else:
-            heights = tf.maximum(y[:n - 1], y[1:])
+            heights = math_ops.maximum(y[:n - 1], y[1:])
         return self._average((x[:n - 1] - x[1:]) * heights)
 
     def reset_state(self):

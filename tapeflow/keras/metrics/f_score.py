@@ -1,6 +1,8 @@
 """`FBetaScore` and `F1Score`: the F-beta score of multi-class or multi-label predictions,
 per class or averaged ('micro', 'macro', 'weighted'), as Keras 3 computes it."""
-import tapeflow as tf
+from tapeflow._core.tensor import convert_to_tensor
+from tapeflow.ops import (array as array_ops, comparison as comparison_ops,
+                          elementwise as elementwise_ops, reduction as reduction_ops)
 from tapeflow.keras.metrics.metric import Metric
 
 EPSILON = 1e-7
@@ -57,24 +59,24 @@ class FBetaScore(Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         dtype = self._dtype
-        y_true = tf.cast(tf.convert_to_tensor(y_true), dtype)
-        y_pred = tf.cast(tf.convert_to_tensor(y_pred), dtype)
+        y_true = elementwise_ops.cast(convert_to_tensor(y_true), dtype)
+        y_pred = elementwise_ops.cast(convert_to_tensor(y_pred), dtype)
         if not self._built:
             self._build(tuple(y_true.shape), tuple(y_pred.shape))
         if self.threshold is None:
-            top = tf.reduce_max(y_pred, axis=-1, keepdims=True)
-            y_pred = tf.logical_and(y_pred >= top, tf.abs(y_pred) > 1e-9)
+            top = reduction_ops.reduce_max(y_pred, axis=-1, keepdims=True)
+            y_pred = comparison_ops.logical_and(y_pred >= top, elementwise_ops.abs(y_pred) > 1e-9)
         else:
             y_pred = y_pred > self.threshold
-        y_pred = tf.cast(y_pred, dtype)
+        y_pred = elementwise_ops.cast(y_pred, dtype)
         if sample_weight is not None:
-            sample_weight = tf.expand_dims(tf.cast(tf.convert_to_tensor(sample_weight), dtype),
-                                           1)
+            sample_weight = array_ops.expand_dims(
+                elementwise_ops.cast(convert_to_tensor(sample_weight), dtype), 1)
 
         def weighted_sum(value):
             if sample_weight is not None:
                 value = value * sample_weight
-            return tf.reduce_sum(value, axis=self.axis)
+            return reduction_ops.reduce_sum(value, axis=self.axis)
 
         self.true_positives.assign_add(weighted_sum(y_pred * y_true))
         self.false_positives.assign_add(weighted_sum(y_pred * (1 - y_true)))
@@ -89,9 +91,9 @@ class FBetaScore(Metric):
         score = (precision * recall) / (beta2 * precision + recall + EPSILON) * (1 + beta2)
         if self.average == "weighted":
             w = self.intermediate_weights.value()
-            return tf.reduce_sum(score * (w / (tf.reduce_sum(w) + EPSILON)))
+            return reduction_ops.reduce_sum(score * (w / (reduction_ops.reduce_sum(w) + EPSILON)))
         if self.average is not None:
-            return tf.reduce_mean(score)
+            return reduction_ops.reduce_mean(score)
         return score
 
     def reset_state(self):

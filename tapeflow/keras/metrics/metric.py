@@ -7,7 +7,10 @@ training step updates them in its graph; `update_state` accumulates, `result` re
 """
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core.dtypes import as_dtype
+from tapeflow._core.tensor import convert_to_tensor, is_tensor
+from tapeflow.ops import (array as array_ops, elementwise as elementwise_ops, math as math_ops,
+                          reduction as reduction_ops)
 from tapeflow._core.variable import VariableAggregation
 from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras import initializers
@@ -35,7 +38,7 @@ class Metric:
 
     def __init__(self, dtype=None, name=None):
         self.name = name or auto_name(type(self))
-        self._dtype = tf.as_dtype(dtype or "float32")
+        self._dtype = as_dtype(dtype or "float32")
         self._variables = []
         self._metrics = []
 
@@ -46,7 +49,7 @@ class Metric:
     def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
         """A new non-trainable state variable, listed in `variables`."""
         self._check_super_called()
-        dtype = tf.as_dtype(dtype or self._dtype)
+        dtype = as_dtype(dtype or self._dtype)
         value = initializers.get(initializer or "zeros")(tuple(shape), dtype=dtype)
         variable = KerasVariable(value, trainable=False, name=name, dtype=dtype,
                                  path=f"{self.name}/{name}")
@@ -110,8 +113,8 @@ class Metric:
 
 
 def _cast(x, dtype):
-    x = tf.convert_to_tensor(x) if tf.is_tensor(x) else tf.convert_to_tensor(x, dtype=dtype)
-    return x if x.dtype is dtype else tf.cast(x, dtype)
+    x = convert_to_tensor(x) if is_tensor(x) else convert_to_tensor(x, dtype=dtype)
+    return x if x.dtype is dtype else elementwise_ops.cast(x, dtype)
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -123,7 +126,7 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
         weight_ndim, values_ndim = len(sample_weight.shape), len(values.shape)
         if values_ndim > weight_ndim:
             values = reduce_fn(values, axis=list(range(weight_ndim, values_ndim)))
-        sample_weight = tf.broadcast_to(sample_weight, tf.shape(values))
+        sample_weight = array_ops.broadcast_to(sample_weight, array_ops.shape(values))
         values = values * sample_weight
         if weight_ndim > 1:
             sample_weight = reduce_fn(sample_weight, axis=list(range(1, weight_ndim)))
@@ -146,12 +149,12 @@ class Sum(Metric):
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
 
     def update_state(self, values, sample_weight=None):
-        values, _ = reduce_to_samplewise_values(values, sample_weight, tf.reduce_sum,
+        values, _ = reduce_to_samplewise_values(values, sample_weight, reduction_ops.reduce_sum,
                                                 self._dtype)
-        self.total.assign_add(tf.reduce_sum(values))
+        self.total.assign_add(reduction_ops.reduce_sum(values))
 
     def result(self):
-        return tf.identity(self.total)
+        return array_ops.identity(self.total)
 
 
 class Mean(Metric):
@@ -169,20 +172,20 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight,
-                                                            tf.reduce_mean, self._dtype)
-        self.total.assign_add(tf.reduce_sum(values))
+                                                            reduction_ops.reduce_mean, self._dtype)
+        self.total.assign_add(reduction_ops.reduce_sum(values))
         if sample_weight is not None:
-            num_samples = tf.reduce_sum(sample_weight)
+            num_samples = reduction_ops.reduce_sum(sample_weight)
         elif len(values.shape) >= 1:
             n = values.shape[0]  # static in eager code and in most traces: no shape op
             num_samples = float(n) if n is not None else \
-                tf.cast(tf.shape(values)[0], self._dtype)
+                elementwise_ops.cast(array_ops.shape(values)[0], self._dtype)
         else:
             num_samples = 1.0
         self.count.assign_add(num_samples)
 
     def result(self):
-        return tf.math.divide_no_nan(self.total.value(), self.count.value())
+        return math_ops.divide_no_nan(self.total.value(), self.count.value())
 
 
 class MeanMetricWrapper(Mean):

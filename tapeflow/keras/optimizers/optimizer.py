@@ -13,8 +13,15 @@ import warnings
 
 import numpy as np
 
-import tapeflow as tf
+from tapeflow._core import dtypes
+from tapeflow._core.dtypes import as_dtype
+from tapeflow._core.shape import TensorShape
+from tapeflow._core.tensor import convert_to_tensor, is_tensor, Tensor
+from tapeflow.autodiff.tape import GradientTape
+from tapeflow.ops import (comparison as comparison_ops, elementwise as elementwise_ops, joining as
+                          joining_ops, math as math_ops, reduction as reduction_ops)
 from tapeflow import distribute_lib
+from tapeflow.ops.clip import clip_by_norm  # (TF's, which Keras's TensorFlow backend calls)
 from tapeflow._core.variable import Variable
 from tapeflow.keras.engine.layer import KerasVariable
 from tapeflow.keras.engine.naming import auto_name
@@ -144,8 +151,8 @@ class Optimizer:
                 "instantiate the optimizer with a float `learning_rate` argument.")
         if not isinstance(self._learning_rate, Variable):
             self._learning_rate = self._new_variable(np.float32(0.0), "learning_rate")
-        self._learning_rate.assign(tf.cast(learning_rate, tf.float32)
-                                   if tf.is_tensor(learning_rate)
+        self._learning_rate.assign(elementwise_ops.cast(learning_rate, dtypes.float32)
+                                   if is_tensor(learning_rate)
                                    else np.float32(learning_rate))
 
     def _get_current_learning_rate(self):
@@ -160,7 +167,7 @@ class Optimizer:
         lr = self._learning_rate
         if isinstance(lr, Variable):
             return lr.value()
-        return tf.convert_to_tensor(self._get_current_learning_rate())
+        return convert_to_tensor(self._get_current_learning_rate())
 
     # -- building ------------------------------------------------------------------------------
     def build(self, variables):
@@ -187,14 +194,14 @@ class Optimizer:
 
     @staticmethod
     def _as_lr(learning_rate):
-        return learning_rate if type(learning_rate) is tf.Tensor else \
-            tf.convert_to_tensor(learning_rate)
+        return learning_rate if type(learning_rate) is Tensor else \
+            convert_to_tensor(learning_rate)
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation="none",
                      layout=None, name=None):
         """A new (non-trainable) optimizer variable, tracked in `variables`."""
-        dtype = tf.as_dtype(dtype or "float32")
-        shape = tuple(tf.TensorShape(shape).as_list())
+        dtype = as_dtype(dtype or "float32")
+        shape = tuple(TensorShape(shape).as_list())
         if isinstance(initializer, str) and initializer == "zeros":
             value = np.zeros(shape, dtype.as_numpy_dtype)
         else:
@@ -285,14 +292,14 @@ class Optimizer:
 
     def _filter_empty_gradients(self, grads, variables):
         if all(g is not None for g in grads):
-            return [g if type(g) is tf.Tensor else tf.convert_to_tensor(g) for g in grads], \
+            return [g if type(g) is Tensor else convert_to_tensor(g) for g in grads], \
                 variables
         kept_grads, kept_vars, missing = [], [], []
         for g, v in zip(grads, variables):
             if g is None:
                 missing.append(getattr(v, "path", None) or v.name)
             else:
-                kept_grads.append(g if type(g) is tf.Tensor else tf.convert_to_tensor(g))
+                kept_grads.append(g if type(g) is Tensor else convert_to_tensor(g))
                 kept_vars.append(v)
         if not kept_grads:
             raise ValueError("No gradients provided for any variable.")
@@ -339,7 +346,7 @@ class Optimizer:
             raise ValueError("`tape` is required when a `Tensor` loss is passed. Received: "
                              f"loss={loss}, tape={tape}.")
         if tape is None:
-            tape = tf.GradientTape()
+            tape = GradientTape()
         if callable(loss):
             with tape:
                 if not callable(var_list):
@@ -385,8 +392,8 @@ class Optimizer:
             return
         for variable in variables:
             if self._use_weight_decay(variable):
-                lr = tf.cast(self.learning_rate, variable.dtype)
-                wd = tf.cast(self.weight_decay, variable.dtype)
+                lr = elementwise_ops.cast(self.learning_rate, variable.dtype)
+                wd = elementwise_ops.cast(self.weight_decay, variable.dtype)
                 variable.assign_sub(variable * wd * lr)
 
     # -- clipping ----------------------------------------------------------------------------
@@ -397,19 +404,19 @@ class Optimizer:
             return clip_by_global_norm(grads, self.global_clipnorm)
         if self.clipvalue and self.clipvalue > 0:
             v = self.clipvalue
-            return [tf.clip_by_value(g, -v, v) for g in grads]
+            return [elementwise_ops.clip_by_value(g, -v, v) for g in grads]
         return grads
 
     # -- moving average of the weights ---------------------------------------------------------
     def _update_model_variables_moving_average(self, trainable_variables, step):
         for var, average in zip(trainable_variables, self._model_variables_moving_average):
-            not_first_step = tf.cast(tf.not_equal(step, 0), var.dtype)
+            not_first_step = elementwise_ops.cast(comparison_ops.not_equal(step, 0), var.dtype)
             momentum = not_first_step * self.ema_momentum  # a Python float, as in Keras
             average.assign(momentum * average + (1 - momentum) * var)
         if self.ema_overwrite_frequency:
-            overwrite = tf.equal((step + 1) % self.ema_overwrite_frequency, 0)
+            overwrite = comparison_ops.equal((step + 1) % self.ema_overwrite_frequency, 0)
             for var, average in zip(trainable_variables, self._model_variables_moving_average):
-                var.assign(tf.where(overwrite, average.value(), var.value()))
+                var.assign(comparison_ops.where(overwrite, average.value(), var.value()))
 
     def finalize_variable_values(self, var_list):
         """With `use_ema`, sets the model's variables to their moving averages."""
@@ -460,29 +467,18 @@ class FusedOptimizer(Optimizer):
                            count=False)
 
 
-def clip_by_norm(t, clip_norm):
-    """`t * clip_norm / max(norm(t), clip_norm)` (TF's `tf.clip_by_norm`, which Keras's
-    TensorFlow backend calls; used from `tf` once the namespace provides it)."""
-    fused = getattr(tf, "clip_by_norm", None)
-    if fused is not None:
-        return fused(t, clip_norm)
-    l2sum = tf.reduce_sum(t * t, keepdims=True)
-    pred = l2sum > 0
-    l2norm = tf.where(pred, tf.sqrt(tf.where(pred, l2sum, tf.ones_like(l2sum))), l2sum)
-    clip_norm = tf.cast(clip_norm, t.dtype)
-    return t * clip_norm / tf.maximum(l2norm, clip_norm)
-
-
 def global_norm(value_list):
     """The L2 norm of all tensors together."""
-    squared = [tf.reduce_sum(tf.square(v)) for v in value_list if v is not None]
-    return tf.sqrt(tf.reduce_sum(tf.stack(squared)))
+    squared = [
+        reduction_ops.reduce_sum(elementwise_ops.square(v)) for v in value_list if v is not None
+    ]
+    return elementwise_ops.sqrt(reduction_ops.reduce_sum(joining_ops.stack(squared)))
 
 
 def clip_by_global_norm(value_list, clip_norm):
     """Keras's global-norm clipping: scale all tensors by `clip_norm / max(norm, clip_norm)`
     (NaN when the norm is not finite)."""
     use_norm = global_norm(value_list)
-    scale = clip_norm * tf.minimum(1.0 / use_norm, 1.0 / clip_norm)
+    scale = clip_norm * math_ops.minimum(1.0 / use_norm, 1.0 / clip_norm)
     scale = scale + (use_norm - use_norm)
     return [v * scale if v is not None else v for v in value_list]

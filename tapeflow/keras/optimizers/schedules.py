@@ -6,7 +6,9 @@ every call. The formulas are Keras 3's, operation by operation.
 """
 import math
 
-import tapeflow as tf
+from tapeflow._core.tensor import constant, convert_to_tensor
+from tapeflow.ops import (comparison as comparison_ops, elementwise as elementwise_ops,
+                          math as math_ops)
 from tapeflow.keras._objects import deserialize_object, serialize_object
 
 
@@ -32,7 +34,7 @@ def _check_steps(name, value):
 
 
 def _float(step, dtype):
-    return tf.cast(step, dtype)
+    return elementwise_ops.cast(step, dtype)
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -54,12 +56,12 @@ class ExponentialDecay(LearningRateSchedule):
         _check_steps("decay_steps", decay_steps)
 
     def __call__(self, step):
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        p = _float(step, dtype) / tf.cast(self.decay_steps, dtype)
+        p = _float(step, dtype) / elementwise_ops.cast(self.decay_steps, dtype)
         if self.staircase:
-            p = tf.floor(p)
-        return initial * tf.pow(tf.cast(self.decay_rate, dtype), p)
+            p = elementwise_ops.floor(p)
+        return initial * elementwise_ops.pow(elementwise_ops.cast(self.decay_rate, dtype), p)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -85,15 +87,17 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step):
-        step = tf.convert_to_tensor(step)
-        boundaries = [tf.cast(tf.convert_to_tensor(b), step.dtype) for b in self.boundaries]
-        values = [tf.convert_to_tensor(v) for v in self.values]
+        step = convert_to_tensor(step)
+        boundaries = [
+            elementwise_ops.cast(convert_to_tensor(b), step.dtype) for b in self.boundaries
+        ]
+        values = [convert_to_tensor(v) for v in self.values]
         dtype = values[0].dtype
-        result = tf.cast(step <= boundaries[0], dtype) * values[0]
-        result = result + tf.cast(step > boundaries[-1], dtype) * values[-1]
+        result = elementwise_ops.cast(step <= boundaries[0], dtype) * values[0]
+        result = result + elementwise_ops.cast(step > boundaries[-1], dtype) * values[-1]
         for low, high, value in zip(boundaries[:-1], boundaries[1:], values[1:-1]):
-            in_range = tf.logical_and(step > low, step <= high)
-            result = result + tf.cast(in_range, dtype) * value
+            in_range = comparison_ops.logical_and(step > low, step <= high)
+            result = result + elementwise_ops.cast(in_range, dtype) * value
         return result
 
     def get_config(self):
@@ -119,20 +123,20 @@ class PolynomialDecay(LearningRateSchedule):
         _check_steps("decay_steps", decay_steps)
 
     def __call__(self, step):
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        end = tf.cast(self.end_learning_rate, dtype)
-        power = tf.cast(self.power, dtype)
+        end = elementwise_ops.cast(self.end_learning_rate, dtype)
+        power = elementwise_ops.cast(self.power, dtype)
         step = _float(step, dtype)
-        decay_steps = tf.cast(self.decay_steps, dtype)
+        decay_steps = elementwise_ops.cast(self.decay_steps, dtype)
         if self.cycle:
-            multiplier = tf.where(tf.equal(step, 0), tf.constant(1.0, dtype),
-                                  tf.math.ceil(step / decay_steps))
+            multiplier = comparison_ops.where(comparison_ops.equal(step, 0), constant(1.0, dtype),
+                                              elementwise_ops.ceil(step / decay_steps))
             decay_steps = decay_steps * multiplier
         else:
-            step = tf.minimum(step, decay_steps)
+            step = math_ops.minimum(step, decay_steps)
         p = step / decay_steps
-        return (initial - end) * tf.pow(1 - p, power) + end
+        return (initial - end) * elementwise_ops.pow(1 - p, power) + end
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -157,12 +161,12 @@ class InverseTimeDecay(LearningRateSchedule):
         _check_steps("decay_steps", decay_steps)
 
     def __call__(self, step):
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        p = _float(step, dtype) / tf.cast(self.decay_steps, dtype)
+        p = _float(step, dtype) / elementwise_ops.cast(self.decay_steps, dtype)
         if self.staircase:
-            p = tf.floor(p)
-        return initial / (tf.constant(1, dtype) + tf.cast(self.decay_rate, dtype) * p)
+            p = elementwise_ops.floor(p)
+        return initial / (constant(1, dtype) + elementwise_ops.cast(self.decay_rate, dtype) * p)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -190,23 +194,23 @@ class CosineDecay(LearningRateSchedule):
 
     def _decay(self, step, decay_steps, decay_from, dtype):
         fraction = step / decay_steps
-        cosine = 0.5 * (1.0 + tf.cos(tf.constant(math.pi, dtype) * fraction))
+        cosine = 0.5 * (1.0 + elementwise_ops.cos(constant(math.pi, dtype) * fraction))
         return decay_from * ((1 - self.alpha) * cosine + self.alpha)
 
     def __call__(self, step):
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        decay_steps = tf.cast(self.decay_steps, dtype)
+        decay_steps = elementwise_ops.cast(self.decay_steps, dtype)
         step = _float(step, dtype)
         if self.warmup_target is None:
-            return self._decay(tf.minimum(step, decay_steps), decay_steps, initial, dtype)
-        target = tf.cast(self.warmup_target, dtype)
-        warmup_steps = tf.cast(self.warmup_steps, dtype)
-        step = tf.minimum(step, decay_steps + warmup_steps)
+            return self._decay(math_ops.minimum(step, decay_steps), decay_steps, initial, dtype)
+        target = elementwise_ops.cast(self.warmup_target, dtype)
+        warmup_steps = elementwise_ops.cast(self.warmup_steps, dtype)
+        step = math_ops.minimum(step, decay_steps + warmup_steps)
         warm = (target - initial) * (step / warmup_steps) + initial
         decayed = self._decay(step - warmup_steps, decay_steps, target, dtype)
         # Both branches are cheap scalars: a select keeps this traceable without tf.cond.
-        return tf.where(step < warmup_steps, warm, decayed)
+        return comparison_ops.where(step < warmup_steps, warm, decayed)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -233,23 +237,23 @@ class CosineDecayRestarts(LearningRateSchedule):
         _check_steps("first_decay_steps", first_decay_steps)
 
     def __call__(self, step):
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
+        initial = convert_to_tensor(self.initial_learning_rate)
         dtype = initial.dtype
-        first_decay_steps = tf.cast(self.first_decay_steps, dtype)
-        alpha = tf.cast(self.alpha, dtype)
-        t_mul = tf.cast(self._t_mul, dtype)
-        m_mul = tf.cast(self._m_mul, dtype)
+        first_decay_steps = elementwise_ops.cast(self.first_decay_steps, dtype)
+        alpha = elementwise_ops.cast(self.alpha, dtype)
+        t_mul = elementwise_ops.cast(self._t_mul, dtype)
+        m_mul = elementwise_ops.cast(self._m_mul, dtype)
         fraction = _float(step, dtype) / first_decay_steps
         if self._t_mul == 1.0:
-            i_restart = tf.floor(fraction)
+            i_restart = elementwise_ops.floor(fraction)
             fraction = fraction - i_restart
         else:
-            i_restart = tf.floor(tf.math.log(1.0 - fraction * (1.0 - t_mul)) /
-                                 tf.math.log(t_mul))
-            sum_r = (1.0 - tf.pow(t_mul, i_restart)) / (1.0 - t_mul)
-            fraction = (fraction - sum_r) / tf.pow(t_mul, i_restart)
-        m_fac = tf.pow(m_mul, i_restart)
-        cosine = 0.5 * m_fac * (1.0 + tf.cos(tf.constant(math.pi, dtype) * fraction))
+            i_restart = elementwise_ops.floor(
+                elementwise_ops.log(1.0 - fraction * (1.0 - t_mul)) / elementwise_ops.log(t_mul))
+            sum_r = (1.0 - elementwise_ops.pow(t_mul, i_restart)) / (1.0 - t_mul)
+            fraction = (fraction - sum_r) / elementwise_ops.pow(t_mul, i_restart)
+        m_fac = elementwise_ops.pow(m_mul, i_restart)
+        cosine = 0.5 * m_fac * (1.0 + elementwise_ops.cos(constant(math.pi, dtype) * fraction))
         return initial * ((1 - alpha) * cosine + alpha)
 
     def get_config(self):

@@ -10,6 +10,8 @@ import threading
 
 import numpy as np
 
+from tapeflow._core.tensor import constant
+
 _GLOBAL_CUSTOM_OBJECTS = {}
 _GLOBAL_CUSTOM_NAMES = {}
 _scope = threading.local()
@@ -196,9 +198,7 @@ def _plain(value):
         if cn == "__numpy__":
             return np.asarray(value["config"]["value"], dtype=value["config"]["dtype"])
         if cn == "__tensor__":
-            import tapeflow as tf
-            return tf.constant(np.asarray(value["config"]["value"],
-                                          dtype=value["config"]["dtype"]))
+            return constant(np.asarray(value["config"]["value"], dtype=value["config"]["dtype"]))
         return {k: _plain(v) for k, v in value.items() if k != "shared_object_id"}
     if isinstance(value, list):
         return [_plain(v) for v in value]

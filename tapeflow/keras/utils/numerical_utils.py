@@ -1,15 +1,16 @@
 """`keras.utils.to_categorical` and `normalize` (NumPy in, NumPy out, as Keras 3)."""
 import numpy as np
 
+from tapeflow._core.tensor import constant
+
 
 def to_categorical(x, num_classes=None):
     """One-hot encodes integer class labels: `to_categorical([0, 2], 3)` (float64 NumPy,
     or a tensor for a tensor input)."""
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
-        import tapeflow as tf
         x = x.numpy()
         out = to_categorical(x, num_classes)
-        return tf.constant(out.astype(np.float32))
+        return constant(out.astype(np.float32))
     x = np.array(x, dtype="int64")
     shape = x.shape
     if shape and shape[-1] == 1 and len(shape) > 1:
