@@ -3,7 +3,7 @@
 `import tapeflow as tf` gives the `tf.*` namespace. This file only re-exports; the logic lives
 in the private modules named beside each import.
 """
-__version__ = "0.1.0"
+from tapeflow._version import __version__  # noqa: F401
 
 # -- core -----------------------------------------------------------------------------------
 from tapeflow._core import nest  # noqa: F401

@@ -24,7 +24,7 @@ def main(argv=None):
     sub.add_parser("version", help="print tapeflow's version")
     ns = parser.parse_args(argv)
     if ns.command == "version":
-        from tapeflow import __version__
+        from tapeflow._version import __version__
         print(__version__)
         return 0
     if ns.command == "export":

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from tapeflow import __version__
+from tapeflow._version import __version__
 from tapeflow._core import nest
 from tapeflow._core.dtypes import as_dtype
 from tapeflow._core.logs import warn
