@@ -113,6 +113,7 @@ from tapeflow import autograph  # noqa: E402,F401
 # -- printing, jit and composite tensors: tf.debugging (tapeflow/ops/debugging.py), tf.sparse and
 #    tf.ragged (tapeflow/_core/sparse_tensor.py, ops/sparse.py, ops/ragged*.py) ---------------------
 from tapeflow import debugging  # noqa: E402,F401
+from tapeflow.ops.logging import Assert  # noqa: E402,F401
 from tapeflow import ragged, sparse  # noqa: E402,F401
 from tapeflow._core.sparse_tensor import SparseTensor, SparseTensorSpec  # noqa: F401,E402
 from tapeflow.ops.ragged_tensor import RaggedTensor, RaggedTensorSpec  # noqa: F401,E402

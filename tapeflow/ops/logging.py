@@ -159,6 +159,17 @@ def _assert_kernel(condition, *args):
     raise InvalidArgumentError(None, None, f"assertion failed: [{'] ['.join(shown)}]")
 
 
+def _summarize_eager(t, summarize):
+    """An eager Assert's view of one data item, as TF's: the first `summarize` values (all
+    for a negative one) joined by ", ", then "..." if some are left out."""
+    a = t.numpy()
+    if np.ndim(a) == 0:
+        return str(a) if summarize else ""
+    flat = a.reshape(-1)
+    count = flat.size if summarize < 0 else summarize
+    return ", ".join([str(x) for x in flat[:count]] + (["..."] if count < flat.size else []))
+
+
 def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's name
     """`tf.debugging.Assert`: raises InvalidArgumentError when `condition` is false, showing
     `data` (strings and tensors); inside a tf.function, each time the function runs."""
@@ -177,10 +188,10 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
     summarize = 3 if summarize is None else summarize
     if not cond._is_symbolic():
         if not bool(cond):
-            shown = [str(x) if not isinstance(x, str) else repr(x.encode()) for x in data]
+            shown = [_summarize_eager(convert_to_tensor(x), summarize) for x in data]
             raise InvalidArgumentError(
-                None, None, f"Expected '{cond}' to be true. Summarized data: "
-                            f"{', '.join(shown)}")
+                None, None, f"Expected '{str(cond)}' to be true. Summarized data: "
+                            + "\n".join(shown))
         return None
     execute(ASSERT, _assert_kernel, (cond, *tensors), (tuple(template), tuple(dts), summarize))
     return None

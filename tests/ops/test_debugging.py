@@ -39,3 +39,27 @@ def test_check_numerics_in_function_and_gradient(realtf):
             y = m.debugging.check_numerics(m.sqrt(x), "root")
         return error_of(lambda: tape.gradient(y, x))
     assert grad_error(tf) == grad_error(realtf)
+
+
+@pytest.mark.parametrize("data,summarize", [
+    (["x is", [1, 2]], None), (["many", np.arange(8)], None), (["all", np.arange(5)], -1),
+    ([np.float32(2.5), "scalar"], None), (["none", 7], 0),
+])
+def test_assert_eager_matches_tf(realtf, data, summarize):
+    def run(m):
+        return m.debugging.Assert(m.constant(False), data, summarize=summarize)
+    assert error_of(lambda: run(tf)) == error_of(lambda: run(realtf))
+    assert tf.debugging.Assert(tf.constant(True), data) is None
+    assert tf.Assert is tf.debugging.Assert
+
+
+def test_assert_in_function_checks_each_run(realtf):
+    @tf.function
+    def f(x):
+        tf.debugging.Assert(x > 0, ["x is", x])
+        return x * 2
+    assert int(f(tf.constant(3))) == 6
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"assertion failed: \[x is\] \[-1\]"):
+        f(tf.constant(-1))
+    with pytest.raises(TypeError):
+        tf.debugging.Assert(tf.constant(1), ["not a bool"])
