@@ -4,10 +4,16 @@ A `Workload` names contenders; each contender is a setup function returning a ze
 `step` callable (one measured unit of work), or raising `Missing` when that contender cannot run
 here (TensorFlow not installed, a layer tapeflow lacks yet). Contenders are timed alternately,
 round after round, so drifts in machine load hit them all alike; the figure is the median.
+By default each contender runs in a process of its own (`bench/worker.py`), started once per
+workload and driven over a pipe: one framework's threads (TensorFlow's spinning Eigen pools,
+torch's OpenMP workers) never slow another's steps. `isolate=False` runs them all here.
 """
 import dataclasses
 import gc
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -38,33 +44,85 @@ class Result:
     missing: str = None            # reason, when the contender could not run
 
 
-def measure(workload, quick=False, log=print):
+def measure(workload, quick=False, log=print, isolate=True, device="cpu"):
     number = (workload.quick_number or workload.number) if quick else workload.number
     repeats = workload.quick_repeats if quick else workload.repeats
-    steps, results = {}, {}
-    for name, setup in workload.contenders.items():
-        try:
-            step = setup()
-            step()  # warm-up: first-call paths, tracing, caches
-            steps[name] = step
-        except Missing as e:
-            results[name] = Result(workload.name, name, missing=str(e))
-        except ImportError as e:
-            results[name] = Result(workload.name, name, missing=f"not installed ({e.name})")
-    samples = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(number):
-                step()
-            samples[name].append((time.perf_counter() - start) / number / workload.scale)
+    runners, results = {}, {}
+    make = _Worker if isolate else _InProcess
+    try:
+        for name in workload.contenders:   # started one after another: setups do not overlap
+            runner = make(workload, name, quick, device)
+            if runner.missing:
+                results[name] = Result(workload.name, name, missing=runner.missing)
+            else:
+                runners[name] = runner
+        samples = {name: [] for name in runners}
+        for _ in range(repeats):
+            for name, runner in runners.items():
+                samples[name].append(runner.time(number) / number / workload.scale)
+    finally:
+        for runner in runners.values():
+            runner.close()
     for name, s in samples.items():
         results[name] = Result(workload.name, name, statistics.median(s), s)
     ordered = [results[name] for name in workload.contenders]
     for r in ordered:
         log("  " + format_row(workload, r))
     return ordered
+
+
+class _InProcess:
+    def __init__(self, workload, name, quick, device):
+        self.missing = None
+        try:
+            self.step = workload.contenders[name]()
+            self.step()  # warm-up: first-call paths, tracing, caches
+        except Missing as e:
+            self.missing = str(e)
+        except ImportError as e:
+            self.missing = f"not installed ({e.name})"
+
+    def time(self, number):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(number):
+            self.step()
+        return time.perf_counter() - start
+
+    def close(self):
+        pass
+
+
+class _Worker:
+    """A contender's own process (bench/worker.py), idle on its pipe between samples."""
+
+    def __init__(self, workload, name, quick, device):
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        args = [sys.executable, "-m", "bench.worker", workload.name, name, "--device", device]
+        self.proc = subprocess.Popen(args + (["--quick"] if quick else []), cwd=root,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     bufsize=1)
+        first = self._reply()
+        self.missing = first[len("missing "):] if first.startswith("missing ") else None
+        if self.missing:
+            self.close()
+
+    def _reply(self):
+        for line in self.proc.stdout:
+            if line.startswith("@@ "):
+                return line[3:].rstrip("\n")
+        self.proc.wait()
+        raise RuntimeError(f"benchmark worker {' '.join(self.proc.args[3:5])} exited with "
+                           f"status {self.proc.returncode} (its stderr is above)")
+
+    def time(self, number):
+        self.proc.stdin.write(f"{number}\n")
+        return float(self._reply())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
 
 
 def format_time(seconds, display):

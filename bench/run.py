@@ -1,7 +1,12 @@
-"""Run every benchmark: tapeflow vs TensorFlow vs PyTorch (vs Keras 3) in one process, in one
-run; print a table of medians and ratios; write JSON and docs/benchmarks.md.
+"""Run every benchmark: tapeflow vs TensorFlow vs PyTorch (vs Keras 3) in one run, each
+contender in a process of its own, alternated; print a table of medians and ratios, with the
+machine's load; write JSON and docs/benchmarks.md.
 
     python -m bench [--quick] [--only NAME ...] [--device cpu|cuda] [--out DIR] [--markdown PATH]
+                    [--in-process] [--busy N]
+
+--busy N keeps N other processes spinning on the CPU meanwhile (a busy machine);
+--in-process runs every contender in this process (quicker to start; the smoke test uses it).
 """
 import argparse
 import datetime
@@ -103,6 +108,10 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (under 2 minutes)")
     parser.add_argument("--only", nargs="*", help="workload names to run")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--in-process", action="store_true",
+                        help="run every contender in this process, not one process each")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="keep N processes spinning on the CPU meanwhile (a busy machine)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"),
                         help="folder for the JSON results")
     parser.add_argument("--markdown", default=None,
@@ -115,16 +124,31 @@ def main(argv=None):
             parser.error("--device cuda: torch sees no CUDA device here")
     info = machine()
     info["device"] = args.device
+    info["load_before"] = os.getloadavg()[0]
+    info["busy_processes"] = args.busy
+    info["in_process"] = args.in_process
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(args.busy)]
+    try:
+        return _run(args, info)
+    finally:
+        for p in spinners:
+            p.kill()
+
+
+def _run(args, info):
     print(f"tapeflow benchmarks ({'quick' if args.quick else 'full'}, {args.device}) on "
           f"{info['cpu']} x{info['cpu_count']}, gpu: {info['gpu']}")
     print(f"versions: tapeflow {info['tapeflow']}, tensorflow {info['tensorflow']}, "
           f"torch {info['torch']}")
+    print(f"machine: load average {info['load_before']:.2f} before the run"
+          + (f", {args.busy} spinning processes meanwhile" if args.busy else " (idle)"))
     report = {"machine": info, "quick": args.quick, "workloads": []}
     for w in workloads.all_workloads(args.quick, args.device):
         if args.only and w.name not in args.only:
             continue
         print(f"\n{w.name}: {w.description}")
-        results = measure(w, quick=args.quick)
+        results = measure(w, quick=args.quick, isolate=not args.in_process, device=args.device)
         pairs = ratios(results)
         for a, b, r in pairs:
             print(f"  ratio {a} / {b}: {r:.3f}")
@@ -150,10 +174,15 @@ def main(argv=None):
 
 def write_markdown(report, path):
     m = report["machine"]
-    lines = [f"## {m['device'].upper()}: {m['cpu']} ({m['cpu_count']} cores), GPU: {m['gpu']}",
+    state = " busy" if m.get("busy_processes") else ""
+    lines = [f"## {m['device'].upper()}{state}: {m['cpu']} ({m['cpu_count']} cores), GPU: {m['gpu']}",
              "", f"{m['date']}; tapeflow {m['tapeflow']}, TensorFlow {m['tensorflow']}, "
-             f"PyTorch {m['torch']}, Python {m['python']}; medians, contenders alternated. "
-             "TensorFlow runs with its defaults (oneDNN kernels on).", "",
+             f"PyTorch {m['torch']}, Python {m['python']}; medians, contenders alternated, "
+             + ("all in one process" if m.get("in_process") else "each in its own process")
+             + "; machine " + (f"busy ({m['busy_processes']} spinning processes)"
+                               if m.get("busy_processes") else
+                               f"idle (load average {m.get('load_before', 0):.2f} before)")
+             + ". TensorFlow runs with its defaults (oneDNN kernels on).", "",
              "| workload | contender | time | ratio tapeflow / other |", "|---|---|---|---|"]
     for w in report["workloads"]:
         first = True
@@ -169,9 +198,10 @@ def write_markdown(report, path):
         lines.append(f"| peak_memory (fit epoch) | {r['contender']} | {value} | |")
     section = "\n".join(lines) + "\n"
     header = ("# Benchmarks\n\nProduced by `python -m bench` (CPU) and `python -m bench --device "
-              "cuda` (GPU). Each table replaces the previous one for its device.\n\n")
+              "cuda` (GPU); `--busy 1` measures with one core kept busy. Each table replaces the "
+              "previous one for its device and machine state.\n\n")
     old = path.read_text() if path.exists() else header
-    marker = f"## {m['device'].upper()}:"
+    marker = f"## {m['device'].upper()}{state}:"
     kept = [part for part in old.split("\n## ")[1:] if not ("## " + part).startswith(marker)]
     text = header + "".join("## " + part.rstrip("\n") + "\n\n" for part in kept) + section
     path.parent.mkdir(parents=True, exist_ok=True)
