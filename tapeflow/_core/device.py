@@ -14,7 +14,7 @@ import threading
 
 import torch
 
-from tapeflow._core import context
+from tapeflow._core import context, threads
 from tapeflow._core.errors import InvalidArgumentError
 
 _VALID_DEVICE_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})
@@ -418,6 +418,7 @@ def set_intra_op_parallelism_threads(num_threads):
     """Threads used inside one op (torch.set_num_threads); 0 restores the system default."""
     with _lock:
         _threads["intra"] = int(num_threads)
+        threads.disable() if num_threads else threads.enable()  # the user's number holds
         torch.set_num_threads(int(num_threads) or _torch_default_threads)
 
 

@@ -14,7 +14,7 @@ identity node from the variable to the tensor it produced. A non-persistent tape
 recording after one `gradient()` (or `jacobian()`), so nothing it saw is kept alive.
 """
 
-from tapeflow._core import nest
+from tapeflow._core import nest, threads
 from tapeflow._core.dispatch import pop_recorder, push_recorder
 from tapeflow._core.logs import warn_first_n
 from tapeflow._core.tensor import Tensor, convert_to_tensor
@@ -156,6 +156,7 @@ class GradientTape:
                  unconnected_gradients=UnconnectedGradients.NONE):
         """The gradient of `target` (summed over its elements, and over a list of targets)
         with respect to each of `sources`, in the structure of `sources`."""
+        threads.tick()  # once a step of an eager training loop: threads follow the load
         flat_targets, flat_sources, seeds, unconnected = self._prepare(
             target, sources, output_gradients, unconnected_gradients)
         grads = backprop.walk(self._nodes, flat_targets, seeds, flat_sources)

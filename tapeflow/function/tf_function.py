@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 import torch
 
-from tapeflow._core import dispatch, dtypes, nest
+from tapeflow._core import dispatch, dtypes, nest, threads
 from tapeflow._core.logs import debug, warn
 from tapeflow._core.spec import TensorSpec
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
@@ -294,6 +294,7 @@ class Function:
             return self._traced(*args, **kwargs)
         if _run_eagerly or self._eager_only:  # eager: debugging switch, untraceable function
             return self._python_function(*args, **kwargs)
+        threads.tick()  # torch's threads follow the machine's load (every 0.5 s at most)
         if self.input_signature is not None:
             args = self._check_signature(args, kwargs)
             if self._poly is not False:

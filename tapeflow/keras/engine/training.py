@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from tapeflow import distribute_lib
-from tapeflow._core import nest
+from tapeflow._core import nest, threads
 from tapeflow.autodiff.tape import GradientTape
 from tapeflow.keras.engine import data_adapter, distribution
 from tapeflow.keras.engine.compile_loss import CompileLoss
@@ -356,6 +356,7 @@ class Trainer:
         very first step of a loop the model's structure is cached again."""
         logs = None
         for data in batches:
+            threads.tick()  # (tf.function does too; this covers run_eagerly=True)
             logs = step_fn(data)
             if first:
                 self._cache_structure()

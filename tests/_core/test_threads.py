@@ -1,0 +1,80 @@
+"""torch's intra-op threads follow the machine's load (tapeflow/_core/threads.py): the
+arithmetic on /proc/stat snapshots, the user's choice winning, and a real busy process seen."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import tapeflow as tf
+from tapeflow._core import threads
+
+CORES = os.cpu_count() or 1
+
+
+def test_others_cores_is_busy_time_less_our_own():
+    # snapshots: (all ticks, idle ticks, this process's ticks); 100 ticks per core elapsed
+    before = (0, 0, 0)
+    assert threads.others_cores(before, (100 * CORES, 0, 100)) == pytest.approx(CORES - 1)
+    assert threads.others_cores(before, (100 * CORES, 100 * (CORES - 1), 100)) == 0
+    # we mostly waited: the window decides nothing
+    assert threads.others_cores(before, (100 * CORES, 0, 10)) is None
+    assert threads.others_cores(before, before) is None
+
+
+def test_threads_for_leaves_others_their_cores():
+    assert threads.threads_for(0.0) == min(threads._default, CORES)
+    assert threads.threads_for(CORES) == 1           # never fewer than one
+    if CORES >= 2 and threads._default >= 2:
+        assert threads.threads_for(1.0) == CORES - 1
+        assert threads.threads_for(0.3) == CORES     # a little noise keeps every core
+
+
+@pytest.fixture
+def adaptive(monkeypatch):
+    monkeypatch.setitem(threads._state, "enabled", True)
+    monkeypatch.setitem(threads._state, "next", 0.0)
+    monkeypatch.setitem(threads._state, "last", None)
+    monkeypatch.setattr(threads, "INTERVAL", 0.05)
+    yield
+    torch.set_num_threads(threads._default)
+
+
+def _spin(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat") or CORES != 2 or threads._default != 2,
+                    reason="measures a 2-core Linux machine (CI's)")
+def test_a_busy_core_takes_a_thread_and_gives_it_back(adaptive):
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        for _ in range(10):              # our own work (one core) beside the spinner
+            _spin(0.06)
+            threads.tick()
+        assert torch.get_num_threads() == 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+    for _ in range(10):
+        _spin(0.06)
+        threads.tick()
+    assert torch.get_num_threads() == 2
+
+
+def test_the_users_thread_count_holds(adaptive):
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        assert not threads._state["enabled"]
+        threads._state["next"] = 0.0
+        threads.tick()
+        assert torch.get_num_threads() == 1
+    finally:
+        tf.config.threading.set_intra_op_parallelism_threads(0)
+    assert torch.get_num_threads() == threads._default
+    assert threads._state["enabled"] == ("OMP_NUM_THREADS" not in os.environ)  # 0: adapt again
