@@ -122,3 +122,14 @@ def test_every_module_imports_on_its_own():
     proc = subprocess.run([sys.executable, "-c", _ALONE, str(PACKAGE), *names],
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+
+
+def test_import_loads_no_compiler_machinery():
+    """`import tapeflow` stays cheap: torch.compile's machinery (torch._dynamo, 1.2 s) and the
+    symbolic-shape stack (sympy, 0.55 s) load on first use (jit_compile, a None dimension)."""
+    code = ("import sys, tapeflow; heavy = [m for m in ('torch._dynamo', 'sympy', 'onnx', "
+            "'tensorflow') if m in sys.modules]; print(heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

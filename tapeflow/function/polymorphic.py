@@ -18,10 +18,7 @@ a size (`int(n)`, `if n > 2:`), a kernel closing over a size, graph control flow
 over an unknown length.
 """
 import numpy as np
-import sympy
 import torch
-from torch._subclasses.fake_tensor import FakeTensorMode
-from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
 
 _SYMBOLIC = (torch.SymInt, torch.SymFloat, torch.SymBool)
 # the sizes the symbols stand for while tracing, one per axis (distinct primes no layer size
@@ -63,6 +60,10 @@ class Symbols:
     mode kernels infer shapes in, and which input dimension each symbol stands for."""
 
     def __init__(self):
+        # torch's symbolic-shape machinery (and sympy under it) loads with the first trace
+        # that has a None dimension: 0.55 s that `import tapeflow` need not pay
+        from torch._subclasses.fake_tensor import FakeTensorMode
+        from torch.fx.experimental.symbolic_shapes import ShapeEnv
         # 0 and 1 stay symbolic (TF's None admits them); equal sizes get distinct symbols
         self.shape_env = ShapeEnv(specialize_zero_one=False, duck_shape=False)
         self.mode = FakeTensorMode(shape_env=self.shape_env, allow_non_fake_inputs=True)
@@ -72,6 +73,7 @@ class Symbols:
         """A fake meta tensor of `shape` whose None entries are new symbols. Each axis has its
         hint, so the batch dimensions of several inputs broadcast against each other (as TF's
         unknown dimensions do; sizes that then differ fail the meta check of the call)."""
+        from torch.fx.experimental.symbolic_shapes import DimDynamic, StatelessSymbolicContext
         sizes = [_hint(axis) if d is None else d for axis, d in enumerate(shape)]
         context = StatelessSymbolicContext(dynamic_sizes=[
             DimDynamic.DYNAMIC if d is None else DimDynamic.STATIC for d in shape])
@@ -99,6 +101,7 @@ class Symbols:
 
     def sizes(self, shapes):
         """{symbol: size} for a call whose input tensors have `shapes`."""
+        import sympy
         return {sym: sympy.Integer(shapes[i][axis]) for i, axis, sym in self.bindings}
 
 

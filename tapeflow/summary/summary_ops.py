@@ -23,7 +23,7 @@ from tapeflow._core.errors import DataLossError, InvalidArgumentError
 from tapeflow._core.module import name_scope
 from tapeflow._core.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow._core.variable import Variable
-from tapeflow.ops._op import define, execute, kernel_error, scalar as scalar_constant
+from tapeflow.ops._op import define, execute, host_check, kernel_error, scalar as scalar_constant
 from tapeflow.ops.elementwise import cast
 from tapeflow.summary import _encode
 from tapeflow.summary._protos import protos
@@ -41,8 +41,7 @@ def _host(t):
     return t.cpu().numpy()
 
 
-# a host-side write: torch.compile (jit_compile=True) runs it as it is, between compiled parts
-@torch.compiler.disable
+@host_check  # a host-side write: under jit_compile=True it runs between the compiled parts
 def _write_kernel(cond, step, *rest):
     *data, writer, summarize = rest
     if not bool(cond):

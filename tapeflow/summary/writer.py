@@ -20,7 +20,7 @@ from tapeflow._core import dtypes
 from tapeflow._core.dispatch import executing_eagerly
 from tapeflow._core.errors import InvalidArgumentError, NotFoundError
 from tapeflow._core.tensor import Tensor, convert_to_tensor
-from tapeflow.ops._op import define, execute
+from tapeflow.ops._op import define, execute, host_check
 from tapeflow.summary._records import EventFileWriter
 
 # A flush inside a tf.function happens at every call, as TF's FlushSummaryWriter op does.
@@ -28,7 +28,7 @@ FLUSH = define("FlushSummaryWriter", differentiable=False, stateful=True)
 FLUSH.meta_fn = lambda *args: ()
 
 
-@torch.compiler.disable  # host-side: torch.compile (jit_compile=True) leaves it as it is
+@host_check  # host-side: under jit_compile=True it runs between the compiled parts
 def _flush_kernel(writer):
     writer._events.flush()
     return ()
