@@ -7,25 +7,34 @@ keeps a core busy, two spinning workers on two cores fight it and the epoch take
 thread per core that nobody else uses does best in both cases (0.32 s with one core busy).
 
 So `tick()` — called by Keras's fit/evaluate/predict loops before each batch, by every
-tf.function call and by `GradientTape.gradient` (once a step of an eager loop) — looks at /proc/stat at most every `INTERVAL` seconds: the CPU time other
-processes used since the last look (all busy time less this process's own) says how many
-cores they hold, and torch gets the rest (at least one, at most torch's default); a window in
-which this process mostly waited (for input, or between two benchmark samples) decides
-nothing. Nothing changes when the user chose a number
+tf.function call and by `GradientTape.gradient` (once a step of an eager loop) — looks at
+the kernel's count of runnable threads (`procs_running` in /proc/stat) at most every
+`INTERVAL` seconds, while this process is at work: what runs beyond our own threads belongs
+to other processes, and torch gets the cores they leave (at least one, at most torch's
+default). The median of the last `LOOKS` looks decides, so one passing process changes
+nothing; a process that ran while we waited (for input, or between two benchmark samples)
+is not counted against us. Nothing changes when the user chose a number
 (`tf.config.threading.set_intra_op_parallelism_threads`, `OMP_NUM_THREADS`) or where
 /proc/stat does not exist.
 """
+import collections
 import os
+import statistics
 import time
 
 import torch
 
 INTERVAL = 0.5  # seconds between looks at the machine's load
+LOOKS = 3       # looks whose median decides
 
 _default = torch.get_num_threads()
-_clock_ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_state = {"enabled": "OMP_NUM_THREADS" not in os.environ and os.path.exists("/proc/stat"),
-          "next": 0.0, "last": None}
+_state = {"enabled": False, "next": 0.0, "looks": collections.deque(maxlen=LOOKS)}
+
+
+def enable():
+    """Adapt (the default, and after the user hands the choice back: a thread count of 0)."""
+    _state["enabled"] = "OMP_NUM_THREADS" not in os.environ and os.path.exists("/proc/stat")
+    _state["looks"].clear()
 
 
 def disable():
@@ -33,31 +42,19 @@ def disable():
     _state["enabled"] = False
 
 
-def enable():
-    """Adapt again (the user handed the choice back: a thread count of 0)."""
-    _state["enabled"] = "OMP_NUM_THREADS" not in os.environ and os.path.exists("/proc/stat")
-    _state["last"] = None
-
-
-def _snapshot():
+def running():
+    """Threads the kernel counts as runnable right now, on the whole machine."""
     with open("/proc/stat", "rb") as f:
-        fields = [int(v) for v in f.readline().split()[1:9]]
-    own = os.times()
-    return sum(fields), fields[3] + fields[4], (own.user + own.system) * _clock_ticks
+        for line in f:
+            if line.startswith(b"procs_running"):
+                return int(line.split()[1])
+    raise ValueError("no procs_running in /proc/stat")
 
 
-def others_cores(before, after):
-    """Cores other processes kept busy between two snapshots (total, idle, own ticks), or
-    None when this process mostly waited meanwhile (under half a core): such a window says
-    what others do while we sleep, not what they take from us while we run."""
-    total, idle = after[0] - before[0], after[1] - before[1]
-    if total <= 0:
-        return None
-    per_core = total / (os.cpu_count() or 1)
-    own = after[2] - before[2]
-    if own < 0.5 * per_core:
-        return None
-    return max(0.0, (total - idle) - own) / per_core
+def others_cores(runnable, ours):
+    """Cores other processes want, when `runnable` threads run and `ours` are this process's
+    (its main thread and its spinning OpenMP workers)."""
+    return max(0, runnable - ours)
 
 
 def threads_for(others):
@@ -75,16 +72,17 @@ def tick():
         return
     _state["next"] = now + INTERVAL
     try:
-        snap = _snapshot()
+        runnable = running()
     except (OSError, ValueError, IndexError):
         _state["enabled"] = False
         return
-    last, _state["last"] = _state["last"], snap
-    if last is None:
+    looks = _state["looks"]
+    looks.append(others_cores(runnable, torch.get_num_threads()))
+    if len(looks) < LOOKS:
         return
-    others = others_cores(last, snap)
-    if others is None:
-        return
-    want = threads_for(others)
+    want = threads_for(statistics.median(looks))
     if want != torch.get_num_threads():
         torch.set_num_threads(want)
+
+
+enable()
