@@ -44,6 +44,9 @@ class Result:
     missing: str = None            # reason, when the contender could not run
 
 
+SETTLE = 1.0  # seconds between samples: TF's Eigen pools spin on after a step, for a while
+
+
 def measure(workload, quick=False, log=print, isolate=True, device="cpu"):
     number = (workload.quick_number or workload.number) if quick else workload.number
     repeats = workload.quick_repeats if quick else workload.repeats
@@ -59,6 +62,8 @@ def measure(workload, quick=False, log=print, isolate=True, device="cpu"):
         samples = {name: [] for name in runners}
         for _ in range(repeats):
             for name, runner in runners.items():
+                if isolate:  # the previous contender's pool threads spin on after its sample
+                    time.sleep(SETTLE)
                 samples[name].append(runner.time(number) / number / workload.scale)
     finally:
         for runner in runners.values():
