@@ -176,6 +176,14 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
     cond = convert_to_tensor(condition)
     if cond.dtype is not dtypes.bool:
         raise TypeError(f"condition must be a bool tensor, got {cond.dtype.name}.")
+    summarize = 3 if summarize is None else summarize
+    if not cond._is_symbolic():
+        if not bool(cond):
+            shown = [_summarize_eager(convert_to_tensor(x), summarize) for x in data]
+            raise InvalidArgumentError(
+                None, None, f"Expected '{str(cond)}' to be true. Summarized data: "
+                            + "\n".join(shown))
+        return None
     tensors, template, dts = [], [], []
     for x in data:
         if isinstance(x, str):
@@ -185,13 +193,5 @@ def Assert(condition, data, summarize=None, name=None):  # noqa: N802 - TF's nam
             tensors.append(t)
             dts.append(t.dtype)
             template.append(None)  # a tensor's place in the message
-    summarize = 3 if summarize is None else summarize
-    if not cond._is_symbolic():
-        if not bool(cond):
-            shown = [_summarize_eager(convert_to_tensor(x), summarize) for x in data]
-            raise InvalidArgumentError(
-                None, None, f"Expected '{str(cond)}' to be true. Summarized data: "
-                            + "\n".join(shown))
-        return None
     execute(ASSERT, _assert_kernel, (cond, *tensors), (tuple(template), tuple(dts), summarize))
     return None
