@@ -51,7 +51,7 @@ def measure(workload, quick=False, log=print, isolate=True, device="cpu"):
     number = (workload.quick_number or workload.number) if quick else workload.number
     repeats = workload.quick_repeats if quick else workload.repeats
     runners, results = {}, {}
-    make = _Worker if isolate else _InProcess
+    make = Worker if isolate else InProcess
     try:
         for name in workload.contenders:   # started one after another: setups do not overlap
             runner = make(workload, name, quick, device)
@@ -76,7 +76,7 @@ def measure(workload, quick=False, log=print, isolate=True, device="cpu"):
     return ordered
 
 
-class _InProcess:
+class InProcess:
     def __init__(self, workload, name, quick, device):
         self.missing = None
         try:
@@ -98,7 +98,7 @@ class _InProcess:
         pass
 
 
-class _Worker:
+class Worker:
     """A contender's own process (bench/worker.py), idle on its pipe between samples."""
 
     def __init__(self, workload, name, quick, device):

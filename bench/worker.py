@@ -12,7 +12,6 @@ contender cannot run here; its own prints (a library's log lines) pass through t
 import argparse
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,7 +19,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench import workloads  # noqa: E402
-from bench.harness import Missing  # noqa: E402
+from bench.harness import InProcess  # noqa: E402  (setup, warm-up, timing: as in-process)
 
 MARK = "@@"
 
@@ -42,22 +41,13 @@ def main(argv=None):
     reply = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # everything but the replies goes to stderr
     workload = find(args.workload, args.quick, args.device)
-    try:
-        step = workload.contenders[args.contender]()
-        step()  # warm-up: first-call paths, tracing, caches
-    except Missing as e:
-        print(f"{MARK} missing {e}", file=reply)
-        return 0
-    except ImportError as e:
-        print(f"{MARK} missing not installed ({e.name})", file=reply)
+    runner = InProcess(workload, args.contender, args.quick, args.device)
+    if runner.missing:
+        print(f"{MARK} missing {runner.missing}", file=reply)
         return 0
     print(f"{MARK} ready", file=reply)
     for line in sys.stdin:
-        n = int(line)
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        print(f"{MARK} {time.perf_counter() - start!r}", file=reply)
+        print(f"{MARK} {runner.time(int(line))!r}", file=reply)
     return 0
 
 

@@ -62,9 +62,9 @@ def test_contenders_run_in_processes_of_their_own(tmp_path, realtf):
 
 
 def test_a_worker_reports_a_missing_contender_and_its_times():
-    from bench.harness import _Worker
+    from bench.harness import Worker
     from bench.workloads import eager_add
-    worker = _Worker(eager_add(), "PyTorch", True, "cpu")
+    worker = Worker(eager_add(), "PyTorch", True, "cpu")
     try:
         assert worker.missing is None
         assert 0 < worker.time(3) < 5
