@@ -6,6 +6,10 @@ TF has no such public op (Keras picks cuDNN's on GPUs); these are tapeflow's own
 (`LSTMSequence`, `GRUSequence`). The forward kernel does the input projection of all timesteps
 in one matmul, then one addmm and a few pointwise kernels per step, and returns the activated
 gates it saw; the gradient op runs backpropagation through time in one kernel from them.
+On the CPU in float32 without a mask, the LSTM runs as oneDNN's LSTM primitive (the kernel
+`torch.nn.LSTM` uses there; forward and backward through time, 2x faster than the loop below);
+the last two outputs are then its workspace and time-major outputs instead of the gates and
+cells: they are opaque state for the gradient op, whose meta shapes describe the loop's.
 The gradient ops are marked non-differentiable: the second derivative of a fused recurrent
 layer is not available (use the generic per-step layer path for that).
 
@@ -54,8 +58,56 @@ def _mask_steps(mask, go_backwards):
 
 # -- LSTM ---------------------------------------------------------------------------------------
 
+_LSTM_MODE = 2  # oneDNN / cuDNN RNN mode numbers: RNN_RELU, RNN_TANH, LSTM, GRU
+
+
+def _probe_onednn():
+    """oneDNN's LSTM layer (forward, backward) when this torch build has them."""
+    try:
+        fwd, bwd = torch.ops.aten.mkldnn_rnn_layer, torch.ops.aten.mkldnn_rnn_layer_backward
+    except (AttributeError, RuntimeError):
+        return None
+    return (fwd, bwd) if torch.backends.mkldnn.is_available() else None
+
+
+_ONEDNN = _probe_onednn()
+
+
+def _use_onednn(x, rest):
+    """float32 on the CPU, no mask, not under torch.compile (Inductor needs the loop's
+    saved-state shapes)."""
+    return _ONEDNN is not None and len(rest) == 1 and x.dtype is torch.float32 and x.is_cpu \
+        and not _gemm._compiling()
+
+
+def _onednn_weights(w, u, b):
+    """Keras's (in, 4u) kernels as oneDNN's (4u, in) ones; its one bias as the input bias."""
+    return w.t().contiguous(), u.t().contiguous(), b.contiguous(), torch.zeros_like(b)
+
+
+def _lstm_onednn(x, h0, c0, w, u, b, go_backwards):
+    xt = _time_major(x, go_backwards).contiguous()
+    out, h, c, workspace = _ONEDNN[0](
+        xt, *_onednn_weights(w, u, b), h0.contiguous(), c0.contiguous(), False, [], _LSTM_MODE,
+        h0.shape[1], 1, True, False, False, True)
+    return out.transpose(0, 1), h, c, workspace, out
+
+
+def _lstm_onednn_grad(x, h0, c0, w, u, b, workspace, out, h, c, dhs, dh_last, dc_last,
+                      go_backwards):
+    xt = _time_major(x, go_backwards).contiguous()
+    dx, dw, du, db, _, dh0, dc0 = _ONEDNN[1](
+        xt, *_onednn_weights(w, u, b), h0.contiguous(), c0.contiguous(), out, h, c,
+        dhs.transpose(0, 1).contiguous(), dh_last.contiguous(), dc_last.contiguous(), False,
+        _LSTM_MODE, h0.shape[1], 1, True, True, False, [], False, workspace)
+    dx = (dx.flip(0) if go_backwards else dx).transpose(0, 1)
+    return dx, dh0, dc0, dw.t().contiguous(), du.t().contiguous(), db
+
+
 def _lstm_kernel(x, h0, c0, w, u, b, *rest):
     go_backwards = rest[-1]
+    if _use_onednn(x, rest):
+        return _lstm_onednn(x, h0, c0, w, u, b, go_backwards)
     mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
     n, steps = x.shape[0], x.shape[1]
     units = h0.shape[1]
@@ -85,8 +137,11 @@ def _lstm_kernel(x, h0, c0, w, u, b, *rest):
     return hs.transpose(0, 1), h, c, gates, cs
 
 
-def _lstm_grad_kernel(x, h0, c0, w, u, gates, cs, hs, dhs, dh_last, dc_last, *rest):
+def _lstm_grad_kernel(x, h0, c0, w, u, b, gates, cs, hs, h, c, dhs, dh_last, dc_last, *rest):
     go_backwards = rest[-1]
+    if gates.dtype is torch.uint8:  # the forward ran on oneDNN: `gates` is its workspace
+        return _lstm_onednn_grad(x, h0, c0, w, u, b, gates, cs, h, c, dhs, dh_last, dc_last,
+                                 go_backwards)
     mask = _mask_steps(rest[0], go_backwards).to(x.dtype) if len(rest) == 2 else None
     steps, n = x.shape[1], x.shape[0]
     units = h0.shape[1]
@@ -139,11 +194,12 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias, mask=None, go_backw
 
 @LSTM_SEQ.gradient
 def _(node, dhs, dh, dc, _dgates, _dcs):
-    x, h0, c0, w, u, _b = node.inputs[:6]
-    hs, _, _, gates, cs = node.outputs
+    x, h0, c0, w, u, b = node.inputs[:6]
+    hs, h, c, gates, cs = node.outputs
     mask = node.inputs[6:]
     grads = execute(LSTM_SEQ_GRAD, _lstm_grad_kernel,
-                    (x, h0, c0, w, u, gates, cs, hs, dhs, dh, dc) + tuple(mask), node.attrs)
+                    (x, h0, c0, w, u, b, gates, cs, hs, h, c, dhs, dh, dc) + tuple(mask),
+                    node.attrs)
     return tuple(grads) + (None,) * len(mask)
 
 

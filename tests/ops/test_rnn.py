@@ -73,3 +73,28 @@ def test_fused_op_equals_the_cell_loop(layer, go_backwards, masked):
 def test_fused_gradient_is_first_order_only():
     # The gradient op is marked non-differentiable: documented limitation.
     assert not rnn.LSTM_SEQ_GRAD.differentiable and rnn.LSTM_SEQ.differentiable
+
+
+@pytest.mark.skipif(rnn._ONEDNN is None, reason="this torch build has no oneDNN LSTM layer")
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_onednn_lstm_equals_the_loop_kernels(monkeypatch, go_backwards):
+    # float32 on the CPU without a mask runs oneDNN's LSTM layer; the loop is the reference
+    import torch
+    g = torch.Generator().manual_seed(0)
+    b, t, f, u = 5, 7, 4, 6
+    x, h0, c0 = (torch.randn(s, generator=g) for s in ((b, t, f), (b, u), (b, u)))
+    w, rk, bias = (torch.randn(s, generator=g) * 0.5 for s in ((f, 4 * u), (u, 4 * u), (4 * u,)))
+    dhs, dh, dc = (torch.randn(s, generator=g) for s in ((b, t, u), (b, u), (b, u)))
+
+    def run():
+        hs, h, c, saved, saved2 = rnn._lstm_kernel(x, h0, c0, w, rk, bias, go_backwards)
+        grads = rnn._lstm_grad_kernel(x, h0, c0, w, rk, bias, saved, saved2, hs, h, c, dhs, dh,
+                                      dc, go_backwards)
+        return saved.dtype, (hs, h, c) + tuple(grads)
+    fast_dtype, fast = run()
+    monkeypatch.setattr(rnn, "_ONEDNN", None)
+    loop_dtype, loop = run()
+    assert fast_dtype == torch.uint8 and loop_dtype == torch.float32  # oneDNN's workspace
+    for a, e in zip(fast, loop):
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a.numpy(), e.numpy(), rtol=1e-5, atol=1e-5)
