@@ -5,7 +5,10 @@ order: the generic ones here (constant folding with common subexpressions, then 
 then the rewrite rules the op modules register with `tapeflow.ops._op.rewrite` (kernel fusions
 that only the op owning the kernels knows how to do: MatMul+BiasAdd+Relu, MaxPool keeping its
 argmax). The steps left become one straight-line Python function over slots, so a replay pays
-one Python call per kernel and nothing else.
+one Python call per kernel and nothing else. A slot is deleted after the step that reads it
+last, as TF's executor frees a tensor when its last consumer has run: the peak memory of a
+training step is then its live set, not the sum of every intermediate, and a freed buffer is
+handed to the next kernel while it is still in the cache.
 """
 import torch
 
@@ -145,6 +148,24 @@ def compile_plan(graph, output_slots):
     return _generate(program)
 
 
+def _dead_after(program):
+    """step index -> the local slots (inputs and step outputs, not function outputs) that no
+    later step reads: deleted once that step has run."""
+    keep = set(program.output_slots)
+    last = {i: -1 for i in program.graph.inputs if i not in keep}
+    for n, s in enumerate(program.steps):
+        for i in s.ins:
+            if i in last:
+                last[i] = n
+        for o in s.outs:
+            if o not in keep:
+                last[o] = n
+    dead = {}
+    for slot, n in last.items():
+        dead.setdefault(max(n, 0), []).append(slot)
+    return dead
+
+
 def _generate(program):
     """One Python function running the program's steps over slots `s0, s1, ...`."""
     env = {}
@@ -152,7 +173,12 @@ def _generate(program):
     args = [f"s{i}" for i in program.graph.inputs]
     for i, value in program.constants.items():
         env[f"s{i}"] = value
+    dead = _dead_after(program)
     for n, s in enumerate(program.steps):
+        if n:
+            free = dead.get(n - 1)
+            if free:
+                lines.append("del " + ", ".join(f"s{i}" for i in free))
         if s.kind == "read":
             env[f"v{n}"] = s.target
             lines.append(f"s{s.outs[0]} = v{n}._t")
