@@ -197,3 +197,23 @@ def test_comparisons_are_not_differentiable():
         tape.watch(x)
         y = tf.cast(x > 1.0, tf.float32) * x
     assert tape.gradient(y, x).numpy().tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_select_kernel_keeps_every_bit_of_torch_where(dtype):
+    # the CPU fast path selects bits: NaN payloads and signed zeros must survive, any broadcast
+    import torch
+    from tapeflow.ops.comparison import _select_kernel
+    dt = getattr(torch, dtype)
+    g = torch.Generator().manual_seed(0)
+    bits = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}[dt.itemsize]
+    for cs, xs, ys in [((4, 5), (4, 5), ()), ((4, 5), (4, 5), (4, 5)), ((4, 1), (1, 5), (4, 5)),
+                       ((4, 5), (), (5,)), ((), (3,), (3,)), ((2, 3), (2, 1), ())]:
+        c = torch.rand(cs, generator=g) > 0.5
+        x = torch.randn(xs, generator=g).to(dt)
+        x.view(-1)[0] = float("nan")
+        for y in (torch.randn(ys, generator=g).to(dt), torch.tensor(0.0, dtype=dt),
+                  torch.tensor(-0.0, dtype=dt)):
+            got, want = _select_kernel(c, x, y), torch.where(c, x, y)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            assert torch.equal(got.contiguous().view(bits), want.contiguous().view(bits))
