@@ -22,7 +22,7 @@ from tapeflow.function.graph import Step
 from tapeflow.function.plan import compile_plan
 from tapeflow.function.tf_function import ConcreteFunction, Function
 from tapeflow.keras.utils.picture import Picture
-from tapeflow.ops import _gemm, pooling
+from tapeflow.ops import _gemm, conv, pooling
 
 MAX_VALUES = 8  # tensors with more elements are labelled by shape and dtype
 
@@ -193,7 +193,8 @@ tape_module.draw_hook = _tape_hook
 # -- a traced function ---------------------------------------------------------------------------
 
 # kernels the passes substitute, by the name TF's grappler gives the fused op
-_FUSED = {_gemm.linear: "_FusedMatMul", pooling.max_pool_argmax_kernel: "MaxPoolWithArgmax",
+_FUSED = {_gemm.linear: "_FusedMatMul", conv.conv_bias_kernel: "_FusedConv2D",
+          pooling.max_pool_argmax_kernel: "MaxPoolWithArgmax",
           pooling.max_pool_grad_argmax_kernel: "MaxPoolGradWithArgmax"}
 
 

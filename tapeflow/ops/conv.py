@@ -17,8 +17,11 @@ import torch.nn.functional as F
 
 from tapeflow._core import dtypes
 from tapeflow._core.tensor import Tensor, convert_to_tensor
-from tapeflow.ops._op import check_dtype, define, execute
+from tapeflow.ops import _gemm
+from tapeflow.ops._op import check_dtype, define, execute, rewrite
 from tapeflow.ops.array import expand_dims, int_arg, squeeze
+from tapeflow.ops.math import ADD
+from tapeflow.ops.nn import BIAS_ADD, RELU
 
 FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 _aten = torch.ops.aten
@@ -124,6 +127,43 @@ def _conv_kernel(x, f, strides, dilations, pads, channels_first, depthwise):
     return from_channels_first(y, channels_first)
 
 
+def _probe_pointwise():
+    """oneDNN's convolution with a bias and an activation applied as the result is stored
+    (`mkldnn::_convolution_pointwise`, the kernel torch's compiler emits), when this torch
+    build has it and it gives the right answer."""
+    try:
+        op = torch.ops.mkldnn._convolution_pointwise
+        y = op(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 1, 1), torch.ones(1), (0, 0), (1, 1),
+               (1, 1), 1, "none", [], "")
+    except (AttributeError, RuntimeError):
+        return None
+    return op if torch.equal(y, torch.full((1, 1, 2, 2), 2.0)) else None
+
+
+_POINTWISE = _probe_pointwise()
+
+
+def conv_bias_kernel(x, f, bias, strides, dilations, pads, channels_first, depthwise,
+                     activation):
+    """`activation(conv(x, f) + bias)` ("none" or "relu") for a 2-D float32 convolution on the
+    CPU: one oneDNN call that adds the bias and clamps as it stores the result, instead of
+    three passes over it (same bits: the bias is added to the finished float32 sum). Anywhere
+    else, the three kernels a traced graph would run one by one."""
+    if _POINTWISE is None or x.ndim != 4 or x.dtype is not torch.float32 or not x.is_cpu \
+            or _gemm._compiling():
+        y = torch.add(_conv_kernel(x, f, strides, dilations, pads, channels_first, depthwise),
+                      bias)
+        return torch.relu(y) if activation == "relu" else y
+    x = to_channels_first(x, channels_first)
+    if _symmetric(pads):
+        padding = tuple(a for a, _ in pads)
+    else:
+        x, padding = pad_input(x, pads), (0, 0)
+    y = _POINTWISE(x, _torch_filter(f, depthwise), bias, padding, strides, dilations,
+                   x.shape[1] if depthwise else 1, activation, [], "")
+    return from_channels_first(y, channels_first)
+
+
 def _input_grad_kernel(f, g, input_sizes, strides, dilations, pads, channels_first, depthwise):
     """The gradient of a convolution w.r.t. its input: a transposed convolution of g."""
     n = g.ndim - 2
@@ -167,6 +207,50 @@ def _filter_grad_kernel(x, g, filter_sizes, strides, dilations, pads, channels_f
                                     (0,) * n, groups, (False, True, False))[1]
     dw = dw.permute(*range(2, n + 2), 1, 0)  # (k.., in/groups, out)
     return dw.reshape(filter_sizes)
+
+
+@rewrite("fuse_conv_bias_relu")
+def _fuse_conv(program):
+    """Conv2D -> Add/BiasAdd of a per-channel bias (N..C layout) [-> Relu] chains become one
+    `conv_bias_kernel` step, as TF's grappler remapper makes `_FusedConv2D`. Each intermediate
+    result must have no other reader. A Relu whose output a MaxPool reads is left alone:
+    pooling.py's rule moves it after the pool, where it touches 4x fewer elements."""
+    steps, graph = program.steps, program.graph
+    readers, outputs, producer = program.readers(), program.outputs, program.producers()
+
+    def sole_reader(slot):
+        r = readers.get(slot, ())
+        return r[0] if len(r) == 1 and slot not in outputs else None
+    replaced = {}
+    for n, s in enumerate(steps):
+        if s.kind != "op" or s.multi or len(s.ins) != 2 or not (
+                (s.op is ADD and s.kernel is torch.add and not s.attrs) or
+                (s.op is BIAS_ADD and s.attrs == (-1,))):
+            continue
+        m = producer.get(s.ins[0])
+        if m is None or m in replaced or steps[m].kernel is not _conv_kernel or \
+                steps[m].attrs[3] or sole_reader(s.ins[0]) != n:
+            continue
+        shape = graph.shapes[s.ins[0]]
+        if len(shape) != 4 or tuple(graph.shapes[s.ins[1]]) != (shape[-1],):
+            continue
+        last, activation = n, "none"
+        k = sole_reader(s.outs[0])
+        if k is not None:
+            r = steps[k]
+            if r.kind == "op" and r.op is RELU and not r.multi and not any(
+                    steps[j].op is not None and steps[j].op.name in ("MaxPool", "MaxPool3D")
+                    for j in readers.get(r.outs[0], ())):
+                last, activation = k, "relu"
+        replaced[m] = None
+        if last != n:
+            replaced[n] = None
+        replaced[last] = steps[last].replace(kernel=conv_bias_kernel, op=steps[m].op,
+                                             ins=(*steps[m].ins, s.ins[1]),
+                                             attrs=steps[m].attrs + (activation,))
+    if replaced:
+        program.steps = [replaced.get(n, s) for n, s in enumerate(steps)
+                         if replaced.get(n, s) is not None]
 
 
 # -- the ops ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from tapeflow.ops.array import expand_dims, squeeze
 from tapeflow.ops.conv import FLOATS, from_channels_first, is_channels_first, pad_input, \
     padding_pairs, spatial_list, to_channels_first
 from tapeflow.ops.math import zeros_like
+from tapeflow.ops.nn import RELU, RELU_GRAD
 
 _aten = torch.ops.aten
 _MAX = {2: torch.nn.functional.max_pool2d_with_indices,
@@ -123,6 +124,52 @@ class _MaxPool:
 
 MAX_POOL = _MaxPool("MaxPool", "MaxPoolGrad", "MaxPoolGradGrad")
 MAX_POOL3D = _MaxPool("MaxPool3D", "MaxPool3DGrad", "MaxPool3DGradGrad")
+
+
+@rewrite("max_pool_before_relu")
+def _pool_before_relu(program):
+    """Relu -> MaxPool becomes MaxPool -> Relu: the same values (relu is monotonic, so the
+    largest of the relus is the relu of the largest) with the relu, and in training its
+    gradient, on the pooled tensor, a quarter of the size for 2x2 windows. The gradient is the
+    same too: where a window's maximum is positive, its argmax is the same cell before and
+    after the relu; where it is not, both send that window nothing. Rewrites only when the
+    Relu's output is read by the MaxPool, that pool's gradients and the Relu's own gradients
+    of those (no other reader, not a function output)."""
+    steps = program.steps
+    readers, outputs = program.readers(), program.outputs
+    moved = {}   # step index -> replacement steps (an empty list: dropped)
+    for n, relu in enumerate(steps):
+        if relu.kind != "op" or relu.op is not RELU or relu.multi or relu.outs[0] in outputs:
+            continue
+        y = relu.outs[0]
+        pools = [j for j in readers.get(y, ()) if steps[j].kernel is _max_pool_kernel]
+        if len(pools) != 1 or steps[pools[0]].outs[0] in outputs:
+            continue
+        pool = steps[pools[0]]
+        pairs, others = [], set(readers[y]) - {pools[0]}
+        for j in sorted(others):
+            g = steps[j]
+            if g.kernel is not _max_pool_grad_kernel:
+                continue
+            r = [k for k in readers.get(g.outs[0], ()) if k in others]
+            if g.ins[:2] != (y, pool.outs[0]) or g.attrs != pool.attrs or len(r) != 1 or \
+                    len(readers[g.outs[0]]) != 1 or g.outs[0] in outputs or \
+                    steps[r[0]].op is not RELU_GRAD or steps[r[0]].ins != (g.outs[0], y):
+                break
+            pairs.append((j, r[0]))
+        else:
+            if others != {j for pair in pairs for j in pair}:
+                continue
+            z, pooled = relu.ins[0], program.new_slot()
+            moved[n] = []
+            moved[pools[0]] = [pool.replace(ins=(z,), outs=(pooled,)),
+                               relu.replace(ins=(pooled,), outs=pool.outs)]
+            for j, k in pairs:
+                g, rg, masked = steps[j], steps[k], program.new_slot()
+                moved[j] = [rg.replace(ins=(g.ins[2], pool.outs[0]), outs=(masked,))]
+                moved[k] = [g.replace(ins=(z, pooled, masked), outs=rg.outs)]
+    if moved:
+        program.steps = [t for n, s in enumerate(steps) for t in moved.get(n, (s,))]
 
 
 @rewrite("max_pool_keeps_argmax")

@@ -1,5 +1,7 @@
-"""Graph rewrites the ops register (ops/nn.py, ops/pooling.py): MatMul -> BiasAdd [-> Relu]
-chains run as one kernel with the same bits; MaxPool keeps its argmax for its gradient."""
+"""Graph rewrites the ops register (ops/nn.py, ops/conv.py, ops/pooling.py): MatMul ->
+BiasAdd [-> Relu] and Conv2D -> BiasAdd [-> Relu] chains run as one kernel with the same bits;
+Relu -> MaxPool runs as MaxPool -> Relu; MaxPool keeps its argmax for its gradient. The plan
+frees each intermediate after its last reader."""
 import numpy as np
 import pytest
 
@@ -116,3 +118,108 @@ def test_max_pool_keeps_its_argmax_for_the_gradient_bitwise(pool, shape, padding
 def _kernels(fn, *args):
     env = fn.get_concrete_function(*args)._plan.env
     return [v for k, v in env.items() if k.startswith("k")]
+
+
+def _conv_net(x, f1, b1, f2, b2, padding):
+    """conv+bias+relu -> max pool -> conv+bias+relu, and a loss."""
+    h = tf.nn.relu(tf.nn.conv2d(x, f1, 1, padding) + b1)
+    p = tf.nn.max_pool2d(h, 2, 2, "VALID")
+    z = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(p, f2, 1, padding), b2))
+    return z, tf.reduce_sum(z * z)
+
+
+@pytest.mark.parametrize("padding", ["VALID", "SAME"])
+def test_conv_bias_relu_and_relu_pool_rewrites_match_eager_bitwise(padding):
+    from tapeflow.ops import conv, pooling
+    x, f1, b1, f2, b2 = _rng_tensors((8, 12, 12, 3), (3, 3, 3, 8), (8,), (3, 3, 8, 16), (16,),
+                                     seed=5)
+    b1 = b1 - 3.0  # many all-negative windows: the pool's ties at zero after the relu
+    params = [x, f1, b1, f2, b2]
+
+    def step(*params):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            z, loss = _conv_net(*params, padding)
+        return [z, loss] + list(tape.gradient(loss, params))
+
+    fn = tf.function(step)
+    for got, want in zip(fn(*params), step(*params)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    steps = fn.get_concrete_function(*params)._plan.steps
+    kernels = [s.kernel for s in steps]
+    fused = [s.attrs[-1] for s in steps if s.kernel is conv.conv_bias_kernel]
+    # the first conv's relu moved after the pool, so only its bias fused; the second's fused
+    assert fused == ["none", "relu"]
+    first_pool = kernels.index(pooling.max_pool_argmax_kernel)
+    assert steps[first_pool + 1].op.name == "Relu"
+    assert kernels.count(pooling.max_pool_grad_argmax_kernel) == 1
+
+
+def test_relu_read_elsewhere_stays_before_the_pool():
+    from tapeflow.ops import pooling
+    x, = _rng_tensors((4, 8, 8, 3), seed=6)
+
+    def f(x):
+        h = tf.nn.relu(x)
+        return tf.nn.max_pool2d(h, 2, 2, "VALID"), tf.reduce_sum(h)
+
+    fn = tf.function(f)
+    for got, want in zip(fn(x), f(x)):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    steps = fn.get_concrete_function(x)._plan.steps
+    pool = [s.kernel for s in steps].index(pooling._max_pool_kernel)
+    assert any(s.op.name == "Relu" for s in steps[:pool])
+
+
+def test_keras_cnn_training_step_matches_eager_bitwise():
+    from tapeflow import keras
+    x, = _rng_tensors((16, 12, 12, 1), seed=7)
+    y = tf.constant(np.arange(16) % 10)
+
+    def make():
+        keras.utils.set_random_seed(0)
+        L = keras.layers
+        model = keras.Sequential([keras.Input((12, 12, 1)), L.Conv2D(8, 3, activation="relu"),
+                                  L.MaxPooling2D(), L.Conv2D(8, 3, activation="relu"),
+                                  L.Flatten(), L.Dense(10)])
+        opt = keras.optimizers.Adam(0.01)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+        def step():
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y, model(x, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+        return model, step
+
+    m1, eager_step = make()
+    m2, step = make()
+    traced = tf.function(step)
+    for _ in range(3):
+        np.testing.assert_array_equal(traced().numpy(), eager_step().numpy())
+    for a, b in zip(m1.weights, m2.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_plan_frees_each_intermediate_after_its_last_reader():
+    import weakref
+
+    import torch
+    fn = tf.function(lambda x: tf.reduce_sum(tf.exp(x * 3.0) + 1.0))
+    x = tf.constant(np.ones((64, 64), np.float32))
+    env = fn.get_concrete_function(x)._plan.env
+    kernels = {v: k for k, v in env.items() if k.startswith("k")}
+    exp, add = env[kernels[torch.exp]], env[kernels[torch.add]]
+    watched, alive_at_add = [], []
+
+    def exp_and_watch(t):  # `x * 3.0`, whose last reader this is
+        watched.append(weakref.ref(t))
+        return exp(t)
+
+    def add_and_look(a, b):  # runs after exp: `x * 3.0` should be gone by now
+        alive_at_add.append(watched[-1]() is not None)
+        return add(a, b)
+    env[kernels[torch.exp]], env[kernels[torch.add]] = exp_and_watch, add_and_look
+    np.testing.assert_allclose(fn(x).numpy(), (np.exp(3.0) + 1) * 64 * 64, rtol=1e-6)
+    assert alive_at_add == [False]
