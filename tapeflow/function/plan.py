@@ -3,8 +3,8 @@
 `compile_plan` copies the trace's steps into a `Program` and runs the passes over it in
 order: the generic ones here (constant folding with common subexpressions, then dead code),
 then the rewrite rules the op modules register with `tapeflow.ops._op.rewrite` (kernel fusions
-that only the op owning the kernels knows how to do: MatMul+BiasAdd+Relu, MaxPool keeping its
-argmax). The steps left become one straight-line Python function over slots, so a replay pays
+that only the op owning the kernels knows how to do: MatMul+BiasAdd+Relu, Conv2D+BiasAdd+Relu,
+Relu -> MaxPool as MaxPool -> Relu, MaxPool keeping its argmax). The steps left become one straight-line Python function over slots, so a replay pays
 one Python call per kernel and nothing else. A slot is deleted after the step that reads it
 last, as TF's executor frees a tensor when its last consumer has run: the peak memory of a
 training step is then its live set, not the sum of every intermediate, and a freed buffer is
