@@ -9,7 +9,9 @@ thread per core that nobody else uses does best in both cases (0.32 s with one c
 So `tick()` — called by Keras's fit/evaluate/predict loops before each batch, by every
 tf.function call and by `GradientTape.gradient` (once a step of an eager loop) — looks at
 the kernel's count of runnable threads (`procs_running` in /proc/stat) at most every
-`INTERVAL` seconds, while this process is at work: what runs beyond our own threads belongs
+`INTERVAL` seconds, while this process is at work: what runs beyond our own runnable threads
+(counted from /proc/self/task: a worker that went to sleep between two tf.function calls is
+not ours to subtract, and assuming it was hid a busy core from every call's look) belongs
 to other processes, and torch gets the cores they leave (at least one, at most torch's
 default). The median of the last `LOOKS` looks decides, so one passing process changes
 nothing; a process that ran while we waited (for input, or between two benchmark samples)
@@ -51,6 +53,21 @@ def running():
     raise ValueError("no procs_running in /proc/stat")
 
 
+def ours_running():
+    """This process's threads in state R (running or runnable) right now, the caller's
+    included."""
+    n = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        end = stat.rindex(b")")  # the name may hold spaces and parentheses
+        n += stat[end + 2:end + 3] == b"R"
+    return max(n, 1)
+
+
 def others_cores(runnable, ours):
     """Cores other processes want, when `runnable` threads run and `ours` are this process's
     (its main thread and its spinning OpenMP workers)."""
@@ -72,12 +89,12 @@ def tick():
         return
     _state["next"] = now + INTERVAL
     try:
-        runnable = running()
+        runnable, ours = running(), ours_running()
     except (OSError, ValueError, IndexError):
         _state["enabled"] = False
         return
     looks = _state["looks"]
-    looks.append(others_cores(runnable, torch.get_num_threads()))
+    looks.append(others_cores(runnable, ours))
     if len(looks) < LOOKS:
         return
     want = threads_for(statistics.median(looks))

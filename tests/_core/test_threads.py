@@ -65,6 +65,30 @@ def test_a_busy_core_takes_a_thread_and_gives_it_back(adaptive):
     assert torch.get_num_threads() == 2
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/stat") or CORES != 2 or threads._default != 2,
+                    reason="measures a 2-core Linux machine (CI's)")
+def test_a_busy_core_is_seen_when_our_workers_sleep_at_the_look(adaptive):
+    # a tf.function call looks before its kernels run, when our OpenMP workers may have gone
+    # to sleep: they are not runnable then and must not be subtracted from the count
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        for _ in range(6):
+            _spin(0.03)
+            time.sleep(0.06)             # the workers fall asleep
+            threads.tick()
+        assert torch.get_num_threads() == 1
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_our_running_threads_are_counted_from_proc():
+    if not os.path.exists("/proc/self/task"):
+        pytest.skip("no /proc")
+    assert 1 <= threads.ours_running() <= len(os.listdir("/proc/self/task"))
+
+
 def test_the_users_thread_count_holds(adaptive):
     try:
         tf.config.threading.set_intra_op_parallelism_threads(1)
