@@ -223,3 +223,27 @@ def test_plan_frees_each_intermediate_after_its_last_reader():
     env[kernels[torch.exp]], env[kernels[torch.add]] = exp_and_watch, add_and_look
     np.testing.assert_allclose(fn(x).numpy(), (np.exp(3.0) + 1) * 64 * 64, rtol=1e-6)
     assert alive_at_add == [False]
+
+
+@pytest.mark.parametrize("kind", ["depthwise", "strided", "dilated", "conv1d", "odd_same"])
+# conv1d is a 2-D convolution followed by a squeeze: its bias add reads the squeeze, so it runs
+# unfused (same bits either way)
+def test_conv_bias_fusion_covers_every_2d_convolution_bitwise(kind):
+    from tapeflow.ops import conv
+    x4, = _rng_tensors((2, 11, 11, 4), seed=8)
+    if kind == "depthwise":
+        f, b = _rng_tensors((3, 3, 4, 2), (8,), seed=9)
+        layer = lambda x, f, b: tf.nn.depthwise_conv2d(x, f, [1, 1, 1, 1], "SAME") + b  # noqa: E731
+    elif kind == "conv1d":
+        x4, f, b = _rng_tensors((2, 11, 4), (3, 4, 5), (5,), seed=10)
+        layer = lambda x, f, b: tf.nn.relu(tf.nn.conv1d(x, f, 2, "SAME") + b)  # noqa: E731
+    else:
+        f, b = _rng_tensors((3, 3, 4, 5), (5,), seed=11)
+        stride, dilation, padding = {"strided": (2, 1, "VALID"), "dilated": (1, 2, "SAME"),
+                                     "odd_same": (2, 1, "SAME")}[kind]
+        layer = lambda x, f, b: tf.nn.relu(tf.nn.conv2d(  # noqa: E731
+            x, f, stride, padding, dilations=dilation) + b)
+    fn = tf.function(layer)
+    np.testing.assert_array_equal(fn(x4, f, b).numpy(), layer(x4, f, b).numpy())
+    steps = fn.get_concrete_function(x4, f, b)._plan.steps
+    assert [s.kernel for s in steps].count(conv.conv_bias_kernel) == (kind != "conv1d")
