@@ -228,3 +228,26 @@ def test_dict_losses_and_targets_by_output_name_match_keras(realtf):
     y = {"zeta": LABELS, "alpha": X[:, :1]}
     kw = dict(epochs=2, batch_size=16, shuffle=False, verbose=0)
     _close_logs(models[0].fit(X, y, **kw).history, models[1].fit(X, y, **kw).history)
+
+
+def test_on_batch_lists_on_a_fresh_two_output_model_match_keras(realtf):
+    # the first step builds the per-output loss trackers and the compiled metrics: the list
+    # train_on_batch returns must name them although they did not exist when it began
+    def build(k):
+        inp = k.Input((6,))
+        h = k.layers.Dense(8, activation="relu")(inp)
+        model = k.Model(inp, [k.layers.Dense(3, activation="softmax", name="a")(h),
+                              k.layers.Dense(1, name="b")(h)])
+        model.compile(k.optimizers.SGD(learning_rate=0.1),
+                      ["sparse_categorical_crossentropy", "mse"],
+                      metrics=[["accuracy"], ["mae"]])
+        return model
+    ours, theirs = build(keras), build(realtf.keras)
+    ours.set_weights(theirs.get_weights())
+    targets = [LABELS[:16], X[:16, :1]]
+    for method in ("test_on_batch", "train_on_batch", "train_on_batch", "test_on_batch"):
+        a = getattr(ours, method)(X[:16], targets)
+        b = getattr(theirs, method)(X[:16], targets)
+        assert len(a) == len(b), method
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5, err_msg=method)
+    assert ours.metrics_names == theirs.metrics_names
