@@ -296,3 +296,30 @@ def test_random_ops_are_constants_to_the_tape(realtf):
             y = m.random.normal([2], mean=mean, seed=1) * 1.0
         return tape.gradient(y, mean)
     np.testing.assert_array_equal(grads(tf).numpy(), grads(realtf).numpy())
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_large_uniform_draws_follow_the_seed_rules(dtype):
+    # from random._NUMPY_FROM elements a CPU draw is filled by numpy's PCG64, seeded from the
+    # stream: the stream must still repeat after set_seed and advance from call to call
+    from tapeflow.ops import random as random_ops
+    shape = [random_ops._NUMPY_FROM // 64, 128]
+
+    def draw():
+        tf.random.set_seed(7)
+        return [tf.random.uniform(shape, seed=1, dtype=dtype).numpy() for _ in range(2)] + \
+            [tf.random.uniform(shape, dtype=dtype).numpy()]
+    first, again = draw(), draw()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == dtype.as_numpy_dtype and a.shape == tuple(shape)
+        assert a.min() >= 0.0 and a.max() < 1.0
+        assert abs(a.mean() - 0.5) < 0.01 and abs(a.var() - 1 / 12) < 0.01
+    assert not np.array_equal(first[0], first[1])     # the stream advanced
+    assert not np.array_equal(first[0], first[2])
+
+    @tf.function
+    def traced():
+        return tf.random.uniform(shape, seed=1, dtype=dtype)
+    tf.random.set_seed(7)
+    np.testing.assert_array_equal(traced().numpy(), first[0])
