@@ -39,6 +39,13 @@ class Program:
                 out.setdefault(i, []).append(n)
         return out
 
+    def sole_readers(self):
+        """slot -> the index of the one step reading it, for slots read once and not an
+        output (a value a rewrite may fold into its reader)."""
+        outputs = self.outputs
+        return {slot: r[0] for slot, r in self.readers().items()
+                if len(r) == 1 and slot not in outputs}
+
     def producers(self):
         """slot -> index of the single-output op step making it."""
         return {s.outs[0]: n for n, s in enumerate(self.steps) if s.kind == "op" and not s.multi}

@@ -20,8 +20,7 @@ from tapeflow._core.tensor import Tensor, convert_to_tensor
 from tapeflow.ops import _gemm
 from tapeflow.ops._op import check_dtype, define, execute, rewrite
 from tapeflow.ops.array import expand_dims, int_arg, squeeze
-from tapeflow.ops.math import ADD
-from tapeflow.ops.nn import BIAS_ADD, RELU
+from tapeflow.ops.nn import RELU, adds_last_axis_bias
 
 FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 _aten = torch.ops.aten
@@ -216,16 +215,11 @@ def _fuse_conv(program):
     result must have no other reader. A Relu whose output a MaxPool reads is left alone:
     pooling.py's rule moves it after the pool, where it touches 4x fewer elements."""
     steps, graph = program.steps, program.graph
-    readers, outputs, producer = program.readers(), program.outputs, program.producers()
-
-    def sole_reader(slot):
-        r = readers.get(slot, ())
-        return r[0] if len(r) == 1 and slot not in outputs else None
+    readers, producer = program.readers(), program.producers()
+    sole_reader = program.sole_readers().get
     replaced = {}
     for n, s in enumerate(steps):
-        if s.kind != "op" or s.multi or len(s.ins) != 2 or not (
-                (s.op is ADD and s.kernel is torch.add and not s.attrs) or
-                (s.op is BIAS_ADD and s.attrs == (-1,))):
+        if not adds_last_axis_bias(s):
             continue
         m = producer.get(s.ins[0])
         if m is None or m in replaced or steps[m].kernel is not _conv_kernel or \

@@ -427,6 +427,14 @@ def _(node, grad):
     return grad, reduce_sum_raw(grad, axes, False)
 
 
+def adds_last_axis_bias(step):
+    """Whether a plan step adds its second input along the last axis of its first: a plain
+    Add (the operands' shapes decide what it broadcasts) or an N..C BiasAdd."""
+    return step.kind == "op" and not step.multi and len(step.ins) == 2 and (
+        (step.op is ADD and step.kernel is torch.add and not step.attrs)
+        or (step.op is BIAS_ADD and step.attrs == (-1,)))
+
+
 @rewrite("fuse_matmul_bias_relu")
 def _fuse_linear(program):
     """MatMul -> Add/BiasAdd [-> Relu] chains become one `_gemm.linear` call, as TF's grappler
@@ -435,16 +443,10 @@ def _fuse_linear(program):
     no other reader (no other step, not a function output); the fused step takes the place of
     the last step it replaces, where all of its inputs are computed."""
     steps = program.steps
-    readers, outputs, producer = program.readers(), program.outputs, program.producers()
-
-    def sole_reader(slot):
-        r = readers.get(slot, ())
-        return r[0] if len(r) == 1 and slot not in outputs else None
+    sole_reader, producer = program.sole_readers().get, program.producers()
     replaced = {}   # step index -> fused step (or None: dropped)
     for n, s in enumerate(steps):
-        if s.kind != "op" or s.multi or len(s.ins) != 2 or not (
-                (s.op is ADD and s.kernel is torch.add and not s.attrs) or
-                (s.op is BIAS_ADD and s.attrs == (-1,))):
+        if not adds_last_axis_bias(s):
             continue
         m = producer.get(s.ins[0])
         if m is None or m in replaced or steps[m].op is not MATMUL or \
