@@ -12,6 +12,8 @@ below `_MIN_MACS` multiply-adds, or with fewer than `_MIN_ROWS` rows, torch is a
 """
 import torch
 
+from tapeflow._core import threads
+
 _MIN_MACS = 1 << 19
 _MIN_ROWS = 16
 
@@ -31,6 +33,15 @@ def _probe():
 _inner_product = _probe()
 _F32 = torch.float32
 _compiling = torch.compiler.is_compiling
+
+
+def follow_load():
+    """Lets torch's threads follow the machine's load (`threads.tick`, every 0.5 s at most)
+    from a large product or convolution: an eager loop of them, with no tape or tf.function
+    around it to tick, would otherwise keep two threads fighting another process for a core
+    (a 256x256 matmul with one core busy: 1.8x TF's time). Never while torch.compile traces."""
+    if not _compiling():
+        threads.tick()
 
 
 def _large(a, b):
@@ -55,6 +66,7 @@ def matmul(a, b):
     more rows than `b` columns (a 512x128 @ 128x10 gradient: 73 -> 29 us), and otherwise on a
     row-major copy of `a` (128x784 @ 784x512: 354 -> 38 + 273 us)."""
     if _large(a, b):
+        follow_load()
         if a.ndim == 2 and not a.is_contiguous():
             bt = b.t()
             if bt.is_contiguous() or a.shape[0] >= 4 * b.shape[1]:
@@ -68,6 +80,7 @@ def addmm(bias, a, b, out=None):
     """`bias + a @ b` for matrices `a`, `b` and a `bias` of the product's shape or a row;
     written into `out` when given."""
     if _large(a, b):
+        follow_load()
         product = _inner_product(a, b.t(), None, "none", [], "")
         return torch.add(product, bias, out=out)
     return torch.addmm(bias, a, b, out=out)
@@ -80,6 +93,7 @@ def linear(x, w, bias, activation):
     the float32 accumulation, so both ways give the same bits."""
     if bias.ndim == 1 and _large(x, w) and x.is_contiguous() and bias.dtype is _F32 and \
             bias.shape[0] == w.shape[1]:
+        follow_load()
         return _inner_product(x, w.t(), bias, activation, [], "")
     out = torch.add(matmul(x, w), bias)
     return torch.relu(out) if activation == "relu" else out

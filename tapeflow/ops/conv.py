@@ -114,6 +114,7 @@ def _torch_filter(f, depthwise):
 
 
 def _conv_kernel(x, f, strides, dilations, pads, channels_first, depthwise):
+    _gemm.follow_load()
     n = x.ndim - 2
     x = to_channels_first(x, channels_first)
     groups = x.shape[1] if depthwise else 1
@@ -153,6 +154,7 @@ def conv_bias_kernel(x, f, bias, strides, dilations, pads, channels_first, depth
         y = torch.add(_conv_kernel(x, f, strides, dilations, pads, channels_first, depthwise),
                       bias)
         return torch.relu(y) if activation == "relu" else y
+    _gemm.follow_load()
     x = to_channels_first(x, channels_first)
     if _symmetric(pads):
         padding = tuple(a for a, _ in pads)
@@ -165,6 +167,7 @@ def conv_bias_kernel(x, f, bias, strides, dilations, pads, channels_first, depth
 
 def _input_grad_kernel(f, g, input_sizes, strides, dilations, pads, channels_first, depthwise):
     """The gradient of a convolution w.r.t. its input: a transposed convolution of g."""
+    _gemm.follow_load()
     n = g.ndim - 2
     g = to_channels_first(g, channels_first)
     spatial = input_sizes[2:] if channels_first else input_sizes[1:-1]
@@ -189,6 +192,7 @@ def _input_grad_kernel(f, g, input_sizes, strides, dilations, pads, channels_fir
 def _filter_grad_kernel(x, g, filter_sizes, strides, dilations, pads, channels_first,
                         depthwise):
     """The gradient of a convolution w.r.t. its filter (oneDNN's weight-gradient kernel)."""
+    _gemm.follow_load()
     n = x.ndim - 2
     x = to_channels_first(x, channels_first)
     g = to_channels_first(g, channels_first)

@@ -1,9 +1,12 @@
 """ops/_gemm.py: float32 CPU products through oneDNN, everything else through torch."""
+import time
+
 import numpy as np
 import pytest
 import torch
 
 import tapeflow as tf
+from tapeflow._core import threads
 from tapeflow.ops import _gemm
 
 
@@ -81,3 +84,23 @@ def test_matmul_gradient_through_onednn_matches_float64():
     dy = 2 * x64 @ w64
     np.testing.assert_allclose(gx.numpy(), dy @ w64.T, rtol=1e-4, atol=1e-2)
     np.testing.assert_allclose(gw.numpy(), x64.T @ dy, rtol=1e-4, atol=1e-2)
+
+
+@pytest.mark.skipif(threads._default < 2, reason="torch has one thread here: none to give up")
+@pytest.mark.parametrize("op", ["matmul", "conv2d"])
+def test_an_eager_loop_of_large_ops_lets_threads_follow_the_load(op, monkeypatch):
+    # no tape, no tf.function, no fit: the products themselves must look at the load
+    monkeypatch.setitem(threads._state, "enabled", True)
+    monkeypatch.setitem(threads._state, "next", 0.0)
+    monkeypatch.setattr(threads, "INTERVAL", 0.01)
+    monkeypatch.setattr(threads, "running", lambda: threads.ours_running() + 1)  # one core taken
+    threads._state["looks"].clear()
+    a = tf.random.normal((256, 256), seed=1)
+    x, f = tf.random.normal((8, 28, 28, 16), seed=2), tf.random.normal((3, 3, 16, 32), seed=3)
+    try:
+        for _ in range(threads.LOOKS + 1):
+            time.sleep(0.015)
+            tf.matmul(a, a) if op == "matmul" else tf.nn.conv2d(x, f, 1, "VALID")
+        assert torch.get_num_threads() == threads.threads_for(1)
+    finally:
+        torch.set_num_threads(threads._default)
