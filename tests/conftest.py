@@ -12,3 +12,18 @@ import pytest  # noqa: E402
 def realtf():
     """The real `tensorflow` module (skips the test when it is not installed)."""
     return pytest.importorskip("tensorflow")
+
+
+@pytest.fixture
+def adaptive(monkeypatch):
+    """The thread policy switched on, looking every 0.05 s from a clean history; torch's
+    default thread count restored afterwards."""
+    import torch
+
+    from tapeflow._core import threads
+    monkeypatch.setitem(threads._state, "enabled", True)
+    monkeypatch.setitem(threads._state, "next", 0.0)
+    threads._state["looks"].clear()
+    monkeypatch.setattr(threads, "INTERVAL", 0.05)
+    yield
+    torch.set_num_threads(threads._default)

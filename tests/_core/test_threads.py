@@ -28,16 +28,6 @@ def test_threads_for_leaves_others_their_cores():
         assert threads.threads_for(0.3) == CORES     # a little noise keeps every core
 
 
-@pytest.fixture
-def adaptive(monkeypatch):
-    monkeypatch.setitem(threads._state, "enabled", True)
-    monkeypatch.setitem(threads._state, "next", 0.0)
-    threads._state["looks"].clear()
-    monkeypatch.setattr(threads, "INTERVAL", 0.05)
-    yield
-    torch.set_num_threads(threads._default)
-
-
 def _spin(seconds):
     """Work as training does: parallel torch ops, whose OpenMP workers spin in between."""
     a = torch.randn(256, 256)

@@ -88,19 +88,12 @@ def test_matmul_gradient_through_onednn_matches_float64():
 
 @pytest.mark.skipif(threads._default < 2, reason="torch has one thread here: none to give up")
 @pytest.mark.parametrize("op", ["matmul", "conv2d"])
-def test_an_eager_loop_of_large_ops_lets_threads_follow_the_load(op, monkeypatch):
+def test_an_eager_loop_of_large_ops_lets_threads_follow_the_load(op, adaptive, monkeypatch):
     # no tape, no tf.function, no fit: the products themselves must look at the load
-    monkeypatch.setitem(threads._state, "enabled", True)
-    monkeypatch.setitem(threads._state, "next", 0.0)
-    monkeypatch.setattr(threads, "INTERVAL", 0.01)
     monkeypatch.setattr(threads, "running", lambda: threads.ours_running() + 1)  # one core taken
-    threads._state["looks"].clear()
     a = tf.random.normal((256, 256), seed=1)
     x, f = tf.random.normal((8, 28, 28, 16), seed=2), tf.random.normal((3, 3, 16, 32), seed=3)
-    try:
-        for _ in range(threads.LOOKS + 1):
-            time.sleep(0.015)
-            tf.matmul(a, a) if op == "matmul" else tf.nn.conv2d(x, f, 1, "VALID")
-        assert torch.get_num_threads() == threads.threads_for(1)
-    finally:
-        torch.set_num_threads(threads._default)
+    for _ in range(threads.LOOKS + 1):
+        time.sleep(threads.INTERVAL + 0.01)
+        tf.matmul(a, a) if op == "matmul" else tf.nn.conv2d(x, f, 1, "VALID")
+    assert torch.get_num_threads() == threads.threads_for(1)
