@@ -109,6 +109,51 @@ def test_pool1d_and_3d_match_tf(realtf, kind, ksize, strides, padding):
                     rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape,ksize,strides,padding,data_format", [
+    ((6, 10, 10, 4), 2, 2, "VALID", "NHWC"),
+    ((5, 11, 9, 3), 3, 2, "SAME", "NHWC"),      # overlapping windows, padded
+    ((6, 3, 10, 10), 2, 2, "VALID", "NCHW"),
+    ((4, 5, 6, 6, 2), 2, 2, "SAME", "NDHWC"),
+])
+def test_large_max_pool_gradient_in_blocks_matches_one_call_and_tf(realtf, monkeypatch, shape,
+                                                                   ksize, strides, padding,
+                                                                   data_format):
+    """A max pool gradient larger than the cache is computed a few images at a time; with
+    ties (rounded values) it routes each window's gradient to the same cell as one call over
+    the whole batch, bit for bit, and as TF's MaxPoolGrad. (Ties in 3-D: TF's Eigen kernel
+    gives every tied cell all of the gradient, its oneDNN one, what TF runs by default in a
+    tf.function, the first cell, as tapeflow and every 2-D kernel do; so 3-D is compared with
+    TF without ties.)"""
+    x = np.round(R.standard_normal(shape) * 2).astype(np.float32)
+    pool = tf.nn.max_pool2d if len(shape) == 4 else tf.nn.max_pool3d
+
+    def grad(m, channels_first):
+        fmt = data_format if not channels_first else "NHWC"
+        xt = m.constant(x if not channels_first else x.transpose(0, 2, 3, 1))
+        fn = getattr(m.nn, pool.__name__)
+
+        def step(xt):
+            with m.GradientTape() as tape:
+                tape.watch(xt)
+                y = fn(xt, ksize, strides, padding, data_format=fmt)
+                loss = m.reduce_sum(y * y + y)  # never 0 at the integers of x
+            return tape.gradient(loss, xt)
+        return m.function(step, autograph=False)(xt).numpy()
+
+    monkeypatch.setattr(pooling, "_CHUNK_BYTES", 1 << 40)
+    whole = grad(tf, False)
+    monkeypatch.setattr(pooling, "_CHUNK_BYTES", x[0].nbytes)  # an image a block
+    blocks = grad(tf, False)
+    np.testing.assert_array_equal(blocks, whole)
+    if len(shape) == 5:
+        x = np.round(_distinct(shape) * 10).astype(np.float32)  # distinct integers
+        blocks = grad(tf, False)
+    if data_format == "NCHW":  # TF's CPU pools are NHWC only: TF's, transposed
+        np.testing.assert_array_equal(blocks, grad(realtf, True).transpose(0, 3, 1, 2))
+    else:
+        np.testing.assert_array_equal(blocks, grad(realtf, False))
+
+
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_nchw_pooling_matches_tf_nhwc(realtf, kind):
     x = _distinct((2, 3, 7, 6))
