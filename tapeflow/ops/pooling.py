@@ -82,13 +82,12 @@ def _max_pool_backward(x, xp, idx, g, ksize, strides, pads, channels_first):
     g = to_channels_first(g, channels_first)
     backward = _MAX_BACKWARD[n]
     args = (ksize, strides, (0,) * n, (1,) * n, False)
-    per_image = xp[0].numel() * xp.element_size() if xp.shape[0] else 0
-    if not xp.is_cpu or per_image == 0 or per_image * xp.shape[0] <= 2 * _CHUNK_BYTES or \
-            _gemm._compiling():
+    size = xp.numel() * xp.element_size()
+    if not xp.is_cpu or size <= 2 * _CHUNK_BYTES or _gemm._compiling():
         dx = backward(g, xp, *args, idx)
     else:
         dx = torch.empty_like(xp)
-        step = max(1, _CHUNK_BYTES // per_image)
+        step = max(1, _CHUNK_BYTES * xp.shape[0] // size)  # images a block
         for i in range(0, xp.shape[0], step):
             j = i + step
             backward.grad_input(g[i:j], xp[i:j], *args, idx[i:j], grad_input=dx[i:j])

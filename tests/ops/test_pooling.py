@@ -125,12 +125,12 @@ def test_large_max_pool_gradient_in_blocks_matches_one_call_and_tf(realtf, monke
     tf.function, the first cell, as tapeflow and every 2-D kernel do; so 3-D is compared with
     TF without ties.)"""
     x = np.round(R.standard_normal(shape) * 2).astype(np.float32)
-    pool = tf.nn.max_pool2d if len(shape) == 4 else tf.nn.max_pool3d
+    name = "max_pool2d" if len(shape) == 4 else "max_pool3d"
 
-    def grad(m, channels_first):
-        fmt = data_format if not channels_first else "NHWC"
-        xt = m.constant(x if not channels_first else x.transpose(0, 2, 3, 1))
-        fn = getattr(m.nn, pool.__name__)
+    def grad(m, as_nhwc):
+        fmt = "NHWC" if as_nhwc else data_format
+        xt = m.constant(x.transpose(0, 2, 3, 1) if as_nhwc else x)
+        fn = getattr(m.nn, name)
 
         def step(xt):
             with m.GradientTape() as tape:
